@@ -1,0 +1,447 @@
+#include "core/runtime/scheduler.h"
+
+#include <algorithm>
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+#include <exception>
+#include <string>
+#include <utility>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define KZ_ASAN 1
+#include <sanitizer/common_interface_defs.h>
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KZ_ASAN 1
+#include <sanitizer/common_interface_defs.h>
+#endif
+#endif
+
+namespace kz::rt {
+
+namespace ctx = boost::context;
+
+enum class FiberState : uint8_t { kRunnable, kRunning, kParked, kDone };
+
+struct FiberLinks {
+  Fiber* prev = nullptr;
+  Fiber* next = nullptr;
+};
+
+struct Fiber {
+  FiberId id = 0;
+  std::string name;
+  TaskGroup* group = nullptr;
+  std::function<void()> fn;
+  FiberState state = FiberState::kRunnable;
+  bool cancelled = false;
+  bool in_run_list = false;  // in the run queue or (if `held`) its group's held list
+  bool held = false;
+  FiberLinks run_links;
+  FiberLinks group_links;
+  ctx::fiber context;  // the fiber, while suspended
+  ctx::fiber caller;   // whoever resumed it, while running
+  ctx::stack_context stack;
+  // Sanitizer bookkeeping.
+  void* fake_stack = nullptr;
+  const void* caller_bottom = nullptr;
+  size_t caller_size = 0;
+};
+
+namespace {
+
+template <FiberLinks Fiber::*Links>
+void list_push_back(FiberList& list, Fiber* f) {
+  FiberLinks& l = f->*Links;
+  KZ_ASSERT(l.prev == nullptr && l.next == nullptr && list.head != f);
+  l.prev = list.tail;
+  l.next = nullptr;
+  if (list.tail != nullptr) {
+    (list.tail->*Links).next = f;
+  } else {
+    list.head = f;
+  }
+  list.tail = f;
+  list.size++;
+}
+
+template <FiberLinks Fiber::*Links>
+void list_remove(FiberList& list, Fiber* f) {
+  FiberLinks& l = f->*Links;
+  if (l.prev != nullptr) {
+    (l.prev->*Links).next = l.next;
+  } else {
+    KZ_ASSERT(list.head == f);
+    list.head = l.next;
+  }
+  if (l.next != nullptr) {
+    (l.next->*Links).prev = l.prev;
+  } else {
+    KZ_ASSERT(list.tail == f);
+    list.tail = l.prev;
+  }
+  l.prev = nullptr;
+  l.next = nullptr;
+  KZ_ASSERT(list.size > 0);
+  list.size--;
+}
+
+template <FiberLinks Fiber::*Links>
+Fiber* list_pop_front(FiberList& list) {
+  Fiber* f = list.head;
+  if (f != nullptr) list_remove<Links>(list, f);
+  return f;
+}
+
+constexpr size_t kStackSize = 256 * 1024;
+constexpr size_t kStackPoolMax = 4096;
+
+#ifdef KZ_ASAN
+void asan_start(void** fake_stack_save, const void* bottom, size_t size) {
+  __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
+}
+void asan_finish(void* fake_stack_save, const void** bottom_old, size_t* size_old) {
+  __sanitizer_finish_switch_fiber(fake_stack_save, bottom_old, size_old);
+}
+#else
+void asan_start(void**, const void*, size_t) {}
+void asan_finish(void*, const void**, size_t*) {}
+#endif
+
+}  // namespace
+
+// Recycles fiber stacks: mapping a guarded stack per spawn would dominate short fibers' cost.
+struct Scheduler::StackPool {
+  ctx::protected_fixedsize_stack allocator{kStackSize};
+  std::vector<ctx::stack_context> free;
+
+  ~StackPool() {
+    for (auto& s : free) allocator.deallocate(s);
+  }
+  ctx::stack_context get() {
+    if (!free.empty()) {
+      ctx::stack_context s = free.back();
+      free.pop_back();
+      return s;
+    }
+    return allocator.allocate();
+  }
+  void put(ctx::stack_context s) {
+    if (free.size() < kStackPoolMax) {
+      free.push_back(s);
+    } else {
+      allocator.deallocate(s);
+    }
+  }
+};
+
+namespace {
+struct PooledStack {
+  Scheduler::StackPool* pool;
+  ctx::stack_context* out;
+  ctx::stack_context allocate() {
+    ctx::stack_context s = pool->get();
+    *out = s;
+    return s;
+  }
+  void deallocate(ctx::stack_context& s) noexcept { pool->put(s); }
+};
+}  // namespace
+
+// ---------------------------------------------------------------- TaskGroup
+
+TaskGroup::TaskGroup(Scheduler& sched, std::string name) : sched_(sched), name_(std::move(name)) {}
+
+TaskGroup::~TaskGroup() { kill(); }
+
+FiberId TaskGroup::spawn(std::string name, std::function<void()> fn) {
+  return sched_.spawn(*this, std::move(name), std::move(fn));
+}
+
+void TaskGroup::kill() { sched_.kill_group(*this); }
+
+void TaskGroup::pause() { paused_ = true; }
+
+void TaskGroup::resume() {
+  if (!paused_) return;
+  paused_ = false;
+  while (Fiber* f = list_pop_front<&Fiber::run_links>(held_)) {
+    f->held = false;
+    list_push_back<&Fiber::run_links>(sched_.run_queue_, f);
+  }
+}
+
+// ---------------------------------------------------------------- Scheduler
+
+Scheduler::Scheduler(Driver& driver) : driver_(driver), stacks_(new StackPool) {}
+
+Scheduler::~Scheduler() {
+  KZ_ASSERT_MSG(current_ == nullptr, "scheduler destroyed from inside a fiber");
+  KZ_ASSERT_MSG(run_queue_.size == 0, "scheduler destroyed with live fibers: destroy task groups first");
+  delete stacks_;
+}
+
+TaskGroup* Scheduler::current_group() const { return current_ ? current_->group : nullptr; }
+
+FiberId Scheduler::current_id() const { return current_ ? current_->id : 0; }
+
+FiberId Scheduler::spawn(TaskGroup& group, std::string name, std::function<void()> fn) {
+  KZ_ASSERT(&group.sched_ == this);
+  auto* f = new Fiber;
+  f->id = next_fiber_id_++;
+  f->name = std::move(name);
+  f->group = &group;
+  f->fn = std::move(fn);
+  f->cancelled = group.killing_;
+  f->context = ctx::fiber(std::allocator_arg, PooledStack{stacks_, &f->stack},
+                          [this, f](ctx::fiber&& caller) -> ctx::fiber {
+                            f->caller = std::move(caller);
+                            asan_finish(nullptr, &f->caller_bottom, &f->caller_size);
+                            if (main_stack_bottom_ == nullptr) {
+                              main_stack_bottom_ = const_cast<void*>(f->caller_bottom);
+                              main_stack_size_ = f->caller_size;
+                            }
+                            if (!f->cancelled) {
+                              try {
+                                f->fn();
+                              } catch (const Cancelled&) {
+                                // Unwound by a kill: the normal end of a crashed node's fiber.
+                              } catch (const std::exception& e) {
+                                assert_fail("exception escaped fiber", f->name + ": " + e.what(), __FILE__,
+                                            __LINE__);
+                              }
+                            }
+                            f->fn = nullptr;  // destroy captures while still on this stack
+                            f->state = FiberState::kDone;
+                            asan_start(nullptr, f->caller_bottom, f->caller_size);
+                            return std::move(f->caller);
+                          });
+  list_push_back<&Fiber::group_links>(group.fibers_, f);
+  f->state = FiberState::kParked;
+  record(kTraceSpawn, f->id, 0);
+  make_runnable(f);
+  return f->id;
+}
+
+void Scheduler::make_runnable(Fiber* f) {
+  KZ_ASSERT(f->state == FiberState::kParked);
+  KZ_ASSERT(!f->in_run_list);
+  f->state = FiberState::kRunnable;
+  f->in_run_list = true;
+  if (f->group->paused_ && !f->group->killing_) {
+    f->held = true;
+    list_push_back<&Fiber::run_links>(f->group->held_, f);
+  } else {
+    list_push_back<&Fiber::run_links>(run_queue_, f);
+  }
+}
+
+void Scheduler::wake(Fiber* f) {
+  KZ_ASSERT(f != nullptr);
+  if (f->state == FiberState::kParked) make_runnable(f);
+}
+
+void Scheduler::switch_to(Fiber* f) {
+  KZ_ASSERT(f->state == FiberState::kRunnable || f->state == FiberState::kParked);
+  if (f->in_run_list) {
+    KZ_ASSERT(!f->held);
+    list_remove<&Fiber::run_links>(run_queue_, f);
+    f->in_run_list = false;
+  }
+  Fiber* prev = current_;
+  current_ = f;
+  f->state = FiberState::kRunning;
+  ++switches_;
+  ++events_;
+  record(kTraceFiberRun, f->id, 0);
+  void* fake = nullptr;
+  const void* bottom = static_cast<const char*>(f->stack.sp) - f->stack.size;
+  asan_start(&fake, bottom, f->stack.size);
+  f->context = std::move(f->context).resume();
+  asan_finish(fake, nullptr, nullptr);
+  current_ = prev;
+  if (f->state == FiberState::kDone) destroy(f);
+}
+
+void Scheduler::switch_out(Fiber* f) {
+  KZ_ASSERT(current_ == f);
+  asan_start(&f->fake_stack, f->caller_bottom, f->caller_size);
+  f->caller = std::move(f->caller).resume();
+  asan_finish(f->fake_stack, &f->caller_bottom, &f->caller_size);
+}
+
+void Scheduler::destroy(Fiber* f) {
+  KZ_ASSERT(f->state == FiberState::kDone);
+  KZ_ASSERT(!f->in_run_list);
+  list_remove<&Fiber::group_links>(f->group->fibers_, f);
+  f->context = ctx::fiber();  // already ended; releases nothing but the handle
+  delete f;
+}
+
+void Scheduler::check_cancelled() {
+  Fiber* f = current_;
+  if (f != nullptr && f->cancelled && std::uncaught_exceptions() == 0) throw Cancelled{};
+}
+
+void Scheduler::park() {
+  Fiber* f = current_;
+  KZ_ASSERT_MSG(f != nullptr, "park() outside a fiber");
+  if (f->cancelled) {
+    // While unwinding (destructors of a killed fiber), waits return at once instead of blocking.
+    if (std::uncaught_exceptions() > 0) return;
+    throw Cancelled{};
+  }
+  f->state = FiberState::kParked;
+  switch_out(f);
+  KZ_ASSERT(f->state == FiberState::kRunning);
+  if (f->cancelled && std::uncaught_exceptions() == 0) throw Cancelled{};
+}
+
+void Scheduler::yield() {
+  Fiber* f = current_;
+  KZ_ASSERT_MSG(f != nullptr, "yield() outside a fiber");
+  check_cancelled();
+  f->state = FiberState::kParked;
+  make_runnable(f);
+  switch_out(f);
+  check_cancelled();
+}
+
+void Scheduler::sleep_until(int64_t deadline_ns) {
+  Fiber* f = current_;
+  KZ_ASSERT_MSG(f != nullptr, "sleep outside a fiber");
+  bool fired = false;
+  TimerId id = add_timer(deadline_ns, [this, f, &fired] {
+    fired = true;
+    wake(f);
+  });
+  struct Guard {
+    Scheduler* s;
+    TimerId id;
+    bool* fired;
+    ~Guard() {
+      if (!*fired) s->cancel_timer(id);
+    }
+  } guard{this, id, &fired};
+  while (!fired) park();
+}
+
+TimerId Scheduler::add_timer(int64_t deadline_ns, std::function<void()> callback, TaskGroup* owner) {
+  if (owner == nullptr && current_ != nullptr) owner = current_->group;
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(timer_slots_.size());
+    timer_slots_.emplace_back();
+  }
+  TimerSlot& s = timer_slots_[slot];
+  KZ_ASSERT(s.seq == 0);
+  s.deadline_ns = deadline_ns;
+  s.seq = next_timer_seq_++;
+  s.callback = std::move(callback);
+  s.owner = owner;
+  heap_.push_back(HeapEntry{deadline_ns, s.seq, slot});
+  std::push_heap(heap_.begin(), heap_.end(), [](const HeapEntry& a, const HeapEntry& b) {
+    return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
+  });
+  timers_live_++;
+  return TimerId{slot, s.seq};
+}
+
+bool Scheduler::cancel_timer(TimerId id) {
+  if (!id.valid() || id.slot >= timer_slots_.size()) return false;
+  TimerSlot& s = timer_slots_[id.slot];
+  if (s.seq != id.seq) return false;
+  s.seq = 0;
+  s.callback = nullptr;
+  s.owner = nullptr;
+  free_slots_.push_back(id.slot);
+  timers_live_--;
+  return true;
+}
+
+int64_t Scheduler::next_deadline() {
+  auto cmp = [](const HeapEntry& a, const HeapEntry& b) {
+    return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
+  };
+  while (!heap_.empty()) {
+    const HeapEntry& top = heap_.front();
+    if (timer_slots_[top.slot].seq == top.seq) return top.deadline_ns;
+    std::pop_heap(heap_.begin(), heap_.end(), cmp);  // cancelled: discard lazily
+    heap_.pop_back();
+  }
+  return kNever;
+}
+
+bool Scheduler::fire_one_due_timer(int64_t now_ns) {
+  if (next_deadline() > now_ns) return false;
+  auto cmp = [](const HeapEntry& a, const HeapEntry& b) {
+    return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
+  };
+  HeapEntry top = heap_.front();
+  std::pop_heap(heap_.begin(), heap_.end(), cmp);
+  heap_.pop_back();
+  TimerSlot& s = timer_slots_[top.slot];
+  std::function<void()> cb = std::move(s.callback);
+  s.seq = 0;
+  s.callback = nullptr;
+  s.owner = nullptr;
+  free_slots_.push_back(top.slot);
+  timers_live_--;
+  ++events_;
+  record(kTraceTimerFire, static_cast<uint64_t>(top.deadline_ns), top.seq);
+  cb();
+  return true;
+}
+
+Scheduler::RunResult Scheduler::run_until(int64_t limit_ns) {
+  KZ_ASSERT_MSG(current_ == nullptr, "run_until() from inside a fiber");
+  stop_ = false;
+  for (;;) {
+    if (stop_) return RunResult::kStopped;
+    if (Fiber* f = run_queue_.head) {
+      if (f->group->paused_) {  // became runnable before its group was paused: hold it
+        list_remove<&Fiber::run_links>(run_queue_, f);
+        f->held = true;
+        list_push_back<&Fiber::run_links>(f->group->held_, f);
+        continue;
+      }
+      switch_to(f);
+      continue;
+    }
+    int64_t now = driver_.now_ns();
+    if (fire_one_due_timer(now)) continue;
+    if (now >= limit_ns) return RunResult::kLimitReached;
+    int64_t next = std::min(next_deadline(), limit_ns);
+    if (!driver_.idle(next)) return RunResult::kQuiescent;
+  }
+}
+
+void Scheduler::kill_group(TaskGroup& group) {
+  KZ_ASSERT_MSG(current_ == nullptr || current_->group != &group,
+                "a task group cannot kill itself from one of its own fibers");
+  group.killing_ = true;
+  for (uint32_t slot = 0; slot < timer_slots_.size(); slot++) {
+    TimerSlot& s = timer_slots_[slot];
+    if (s.seq != 0 && s.owner == &group) cancel_timer(TimerId{slot, s.seq});
+  }
+  while (Fiber* f = group.fibers_.head) {
+    f->cancelled = true;
+    if (f->in_run_list) {
+      list_remove<&Fiber::run_links>(f->held ? group.held_ : run_queue_, f);
+      f->in_run_list = false;
+      f->held = false;
+      f->state = FiberState::kParked;
+    }
+    KZ_ASSERT_MSG(f->state == FiberState::kParked, f->name);
+    switch_to(f);  // unwinds it to completion (or, if it never started, ends it at once)
+    KZ_ASSERT_MSG(group.fibers_.head != f, "fiber survived a kill (swallowed Cancelled?): " + group.name_);
+  }
+  group.killing_ = false;
+  group.paused_ = false;
+  KZ_ASSERT(group.held_.size == 0);
+}
+
+}  // namespace kz::rt

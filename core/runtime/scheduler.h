@@ -1,0 +1,188 @@
+// The scheduler: one thread, cooperative fibers (Boost.Context), a FIFO run queue and a timer heap
+// ordered by (deadline, sequence). All of kz's logic runs here; a backend `Driver` supplies time and
+// waits for outside events (sim: jumps time to the next timer; real: epoll).
+//
+// Determinism: the order in which fibers run is decided only by the run queue (FIFO) and the timer
+// heap (deadline, then creation sequence). Fiber and timer ids are sequence numbers, never addresses.
+//
+// Fibers belong to a TaskGroup (usually one per node). Killing a group unwinds every fiber it owns:
+// a fiber blocked in a wait gets the `Cancelled` exception thrown from that wait, which unwinds its
+// stack (running destructors) up to the fiber's entry. Code must never swallow `Cancelled`
+// (no `catch (...)` without rethrow).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/base/assert.h"
+#include "core/base/time.h"
+
+namespace kz::rt {
+
+class Scheduler;
+class TaskGroup;
+struct Fiber;
+
+// Thrown out of a blocking call when the fiber's group is killed. Never catch it.
+struct Cancelled {};
+
+// Supplied by a backend.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  // The scheduler's time (sim: true simulated time; real: monotonic clock).
+  virtual int64_t now_ns() = 0;
+  // Called when no fiber is runnable and no timer is due. Wait until `deadline_ns` (kNever: no timer
+  // pending) or until an outside event made a fiber runnable. Sim: jump time to the deadline.
+  // Returns false if nothing can ever happen again (the scheduler then returns from `run`).
+  virtual bool idle(int64_t deadline_ns) = 0;
+};
+
+// Receives every scheduling decision; the simulator folds them into the run's trace hash.
+class TraceSink {
+ public:
+  virtual ~TraceSink() = default;
+  virtual void record(uint64_t kind, uint64_t a, uint64_t b) = 0;
+};
+
+// Trace event kinds recorded by the scheduler (other components use kinds >= 100).
+enum TraceKind : uint64_t { kTraceFiberRun = 1, kTraceTimerFire = 2, kTraceSpawn = 3 };
+
+struct TimerId {
+  uint32_t slot = UINT32_MAX;
+  uint64_t seq = 0;
+  bool valid() const { return slot != UINT32_MAX; }
+};
+
+using FiberId = uint64_t;
+
+// Intrusive doubly-linked list of fibers (run queue, group membership, held-while-paused).
+struct FiberList {
+  Fiber* head = nullptr;
+  Fiber* tail = nullptr;
+  size_t size = 0;
+};
+
+class TaskGroup {
+ public:
+  TaskGroup(Scheduler& sched, std::string name);
+  ~TaskGroup();  // kills every fiber still alive
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+
+  FiberId spawn(std::string name, std::function<void()> fn);
+  // Unwinds every fiber of the group now and cancels its timers. The group stays usable.
+  // REQUIRES: not called from a fiber of this group.
+  void kill();
+  // While paused, fibers of the group are not run; wake-ups are held and released by resume(),
+  // in order: the process stopped (a GC pause, SIGSTOP) and continues as if nothing happened.
+  void pause();
+  void resume();
+  bool paused() const { return paused_; }
+  size_t fiber_count() const { return fibers_.size; }
+  const std::string& name() const { return name_; }
+  Scheduler& scheduler() { return sched_; }
+
+ private:
+  friend class Scheduler;
+  Scheduler& sched_;
+  std::string name_;
+  FiberList fibers_;  // every live fiber of the group
+  FiberList held_;    // woken while paused
+  bool paused_ = false;
+  bool killing_ = false;
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(Driver& driver);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  int64_t now_ns() const { return driver_.now_ns(); }
+  void set_trace(TraceSink* trace) { trace_ = trace; }
+  TraceSink* trace() const { return trace_; }
+
+  FiberId spawn(TaskGroup& group, std::string name, std::function<void()> fn);
+
+  enum class RunResult { kStopped, kLimitReached, kQuiescent };
+  // Runs fibers and timers until stop(), until time reaches `limit_ns`, or until nothing can happen.
+  RunResult run_until(int64_t limit_ns = kNever);
+  void stop() { stop_ = true; }
+
+  // ---- Called from inside a fiber ----
+  Fiber* current() const { return current_; }
+  TaskGroup* current_group() const;
+  FiberId current_id() const;
+  // Suspends the current fiber until wake(). Spurious returns are possible: callers re-check.
+  // Throws Cancelled if the fiber's group is killed.
+  void park();
+  void yield();
+  void sleep_until(int64_t deadline_ns);
+  void sleep_for(int64_t duration_ns) { sleep_until(deadline_after(now_ns(), duration_ns)); }
+  // Throws Cancelled if the current fiber's group is being killed (a cheap cancellation point).
+  void check_cancelled();
+
+  // ---- Usable anywhere ----
+  // Makes a parked fiber runnable (no-op if it is already runnable or running).
+  void wake(Fiber* fiber);
+  // A timer's callback runs on the scheduler (not in a fiber): it must not block.
+  // `owner` (default: the current fiber's group) cancels the timer when killed.
+  TimerId add_timer(int64_t deadline_ns, std::function<void()> callback, TaskGroup* owner = nullptr);
+  bool cancel_timer(TimerId id);
+  size_t timers_pending() const { return timers_live_; }
+  uint64_t events() const { return events_; }
+  uint64_t context_switches() const { return switches_; }
+
+ private:
+  friend class TaskGroup;
+  struct TimerSlot {
+    int64_t deadline_ns = 0;
+    uint64_t seq = 0;  // 0: free
+    std::function<void()> callback;
+    TaskGroup* owner = nullptr;
+  };
+  struct HeapEntry {
+    int64_t deadline_ns;
+    uint64_t seq;
+    uint32_t slot;
+  };
+
+  void switch_to(Fiber* fiber);  // resumes `fiber` until it parks or ends
+  void switch_out(Fiber* fiber);  // from inside `fiber`: back to whoever resumed it
+  void destroy(Fiber* fiber);
+  bool fire_one_due_timer(int64_t now_ns);
+  int64_t next_deadline();
+  void kill_group(TaskGroup& group);
+  void make_runnable(Fiber* fiber);
+  void record(uint64_t kind, uint64_t a, uint64_t b) {
+    if (trace_ != nullptr) trace_->record(kind, a, b);
+  }
+
+  Driver& driver_;
+  TraceSink* trace_ = nullptr;
+  Fiber* current_ = nullptr;
+  FiberList run_queue_;
+  std::vector<TimerSlot> timer_slots_;
+  std::vector<uint32_t> free_slots_;
+  std::vector<HeapEntry> heap_;
+  size_t timers_live_ = 0;
+  uint64_t next_timer_seq_ = 1;
+  uint64_t next_fiber_id_ = 1;
+  uint64_t events_ = 0;
+  uint64_t switches_ = 0;
+  bool stop_ = false;
+
+ public:
+  struct StackPool;  // implementation detail (scheduler.cc)
+
+ private:
+  StackPool* stacks_;
+  void* main_stack_bottom_ = nullptr;  // learned on the first switch (sanitizer annotations)
+  size_t main_stack_size_ = 0;
+};
+
+}  // namespace kz::rt

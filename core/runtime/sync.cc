@@ -1,0 +1,109 @@
+#include "core/runtime/sync.h"
+
+#include <vector>
+
+namespace kz::rt {
+
+WaitList::~WaitList() {
+  // Waiters unlink themselves (RAII); a list destroyed with waiters would leave dangling nodes.
+  KZ_ASSERT_MSG(head_ == nullptr, "WaitList destroyed while fibers wait on it");
+}
+
+void WaitList::add(Node& node, Fiber* fiber) {
+  KZ_ASSERT(fiber != nullptr);
+  KZ_ASSERT(node.list == nullptr);
+  node.fiber = fiber;
+  node.list = this;
+  node.prev = tail_;
+  node.next = nullptr;
+  if (tail_ != nullptr) {
+    tail_->next = &node;
+  } else {
+    head_ = &node;
+  }
+  tail_ = &node;
+}
+
+void WaitList::remove(Node& node) {
+  if (node.list != this) return;
+  if (node.prev != nullptr) {
+    node.prev->next = node.next;
+  } else {
+    head_ = node.next;
+  }
+  if (node.next != nullptr) {
+    node.next->prev = node.prev;
+  } else {
+    tail_ = node.prev;
+  }
+  node.prev = node.next = nullptr;
+  node.list = nullptr;
+}
+
+void WaitList::wake_all(Scheduler& sched) {
+  for (Node* n = head_; n != nullptr; n = n->next) sched.wake(n->fiber);
+}
+
+void WaitList::wake_one(Scheduler& sched) {
+  if (head_ != nullptr) sched.wake(head_->fiber);
+}
+
+void Event::wait() {
+  while (!set_) {
+    WaitNode w(waiters_, sched_);
+    sched_.park();
+  }
+}
+
+int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t timeout_ns) {
+  auto first_ready = [&]() -> int {
+    int i = 0;
+    for (Waitable* w : items) {
+      if (w->ready()) return i;
+      i++;
+    }
+    return -1;
+  };
+  int ready = first_ready();
+  if (ready >= 0) return ready;
+  if (timeout_ns == 0) return -1;
+  Fiber* self = sched.current();
+  KZ_ASSERT_MSG(self != nullptr, "wait_any outside a fiber");
+  bool timed_out = false;
+  TimerId timer;
+  if (timeout_ns > 0) {
+    timer = sched.add_timer(deadline_after(sched.now_ns(), timeout_ns), [&sched, self, &timed_out] {
+      timed_out = true;
+      sched.wake(self);
+    });
+  }
+  struct TimerGuard {
+    Scheduler& s;
+    TimerId id;
+    ~TimerGuard() { s.cancel_timer(id); }
+  } guard{sched, timer};
+  // Registration nodes for every item (bounded by the call's list).
+  std::vector<WaitList::Node> nodes(items.size());
+  struct Unlink {
+    std::vector<WaitList::Node>& nodes;
+    ~Unlink() {
+      for (auto& n : nodes) {
+        if (n.list != nullptr) n.list->remove(n);
+      }
+    }
+  } unlink{nodes};
+  size_t i = 0;
+  for (Waitable* w : items) w->waiters().add(nodes[i++], self);
+  for (;;) {
+    sched.park();
+    ready = first_ready();
+    if (ready >= 0) return ready;
+    if (timed_out) return -1;
+  }
+}
+
+bool wait_for(Scheduler& sched, Waitable& item, int64_t timeout_ns) {
+  return wait_any(sched, {&item}, timeout_ns) == 0;
+}
+
+}  // namespace kz::rt

@@ -1,0 +1,131 @@
+#include "sim/world.h"
+
+#include <utility>
+
+namespace kz::sim {
+
+namespace {
+uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+int64_t node_time(void* ctx) { return static_cast<SimClock*>(ctx)->now_ns(); }
+}  // namespace
+
+// ---------------------------------------------------------------- Node
+
+Node::Node(World& world, std::string name, uint32_t index)
+    : world_(world),
+      name_(std::move(name)),
+      index_(index),
+      group_(std::make_unique<rt::TaskGroup>(world.sched(), name_)),
+      clock_(world.sched()),
+      rng_(world.rng().fork(index + 1)) {
+  rng_.set_trace(&world);
+  env_.node = name_;
+  env_.sched = &world.sched();
+  env_.group = group_.get();
+  env_.clock = &clock_;
+  env_.rng = &rng_;
+  env_.log = Logger(world.log_sink(), name_, &node_time, &clock_);
+}
+
+Node::~Node() { group_->kill(); }
+
+void Node::start(Boot boot_fn) {
+  boot_ = std::move(boot_fn);
+  boot();
+}
+
+void Node::boot() {
+  KZ_ASSERT_MSG(!up_, name_ + " is already up");
+  up_ = true;
+  incarnation_++;
+  if (boot_) {
+    group_->spawn("boot", [this] { boot_(env_); });
+  }
+}
+
+void Node::stop_process(bool notify_peers, bool tear) {
+  if (!up_) return;
+  up_ = false;
+  group_->kill();
+  (void)notify_peers;
+  (void)tear;
+}
+
+void Node::crash() {
+  world_.record(kTraceNodeCrash, index_, 0);
+  env_.log.event("node_crash", {});
+  stop_process(/*notify_peers=*/true, /*tear=*/false);
+}
+
+void Node::power_off() {
+  world_.record(kTraceNodeCrash, index_, 1);
+  env_.log.event("node_power_off", {});
+  stop_process(/*notify_peers=*/false, /*tear=*/true);
+}
+
+void Node::restart() {
+  world_.record(kTraceNodeRestart, index_, incarnation_);
+  if (up_) stop_process(true, false);
+  boot();
+  env_.log.event("node_restart", {Field("incarnation", static_cast<int64_t>(incarnation_))});
+}
+
+void Node::pause() {
+  world_.record(kTraceFault, index_, 1);
+  group_->pause();
+}
+
+void Node::resume() {
+  world_.record(kTraceFault, index_, 2);
+  group_->resume();
+}
+
+// ---------------------------------------------------------------- World
+
+World::World(WorldOptions options) : options_(options), rng_(options.seed) {
+  sched_ = std::make_unique<rt::Scheduler>(*this);
+  sched_->set_trace(this);
+  rng_.set_trace(this);
+  control_ = std::make_unique<rt::TaskGroup>(*sched_, "sim");
+}
+
+World::~World() {
+  // Nodes first (their fibers may reference world services), then the simulator's own fibers.
+  for (auto& n : nodes_) n->group().kill();
+  control_->kill();
+  nodes_.clear();
+  control_.reset();
+}
+
+bool World::idle(int64_t deadline_ns) {
+  if (deadline_ns == kNever) return false;
+  KZ_ASSERT(deadline_ns >= now_ns_);
+  now_ns_ = deadline_ns;
+  return true;
+}
+
+void World::record(uint64_t kind, uint64_t a, uint64_t b) {
+  trace_events_++;
+  uint64_t e = mix64(kind * 0x9e3779b97f4a7c15ULL ^ mix64(a + 0x632be59bd9b4e019ULL) ^ (b * 0xd6e8feb86659fd93ULL));
+  trace_hash_ = mix64(trace_hash_ ^ e) + trace_events_;
+}
+
+Node& World::add_node(const std::string& name) {
+  KZ_ASSERT_MSG(node(name) == nullptr, "duplicate node name " + name);
+  nodes_.push_back(std::make_unique<Node>(*this, name, static_cast<uint32_t>(nodes_.size())));
+  return *nodes_.back();
+}
+
+Node* World::node(std::string_view name) {
+  for (auto& n : nodes_) {
+    if (n->name() == name) return n.get();
+  }
+  return nullptr;
+}
+
+}  // namespace kz::sim

@@ -1,0 +1,135 @@
+// The simulated world: every node of a cluster, its clients, and true time, in one process on one
+// scheduler. Time jumps to the next event (a timer, a network delivery, a disk completion).
+// One seed drives every random choice; every scheduling decision, delivery, disk operation, fault
+// and random draw is folded into the trace hash, so two runs of one seed can be compared by hash.
+//
+// Fault model (of the world as a whole; see each component's header for its own):
+//   - a node can crash (process dies: its fibers are unwound, its volatile disk state is lost,
+//     peers' connections are reset), lose power (like a crash, but peers are not told: their
+//     connections go silent), pause (fibers stop, wake-ups are held, then resume as if nothing
+//     happened) and restart (a new process over the same durable disk);
+//   - the network, disks and clocks fail as described in sim_net.h, sim_disk.h and sim_clock.h.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/io/env.h"
+#include "core/runtime/scheduler.h"
+#include "sim/sim_clock.h"
+
+namespace kz::sim {
+
+class World;
+class SimNet;
+class SimDisk;
+
+// Trace event kinds recorded by the simulator (the scheduler uses kinds < 100, Rng uses 100).
+enum SimTraceKind : uint64_t {
+  kTraceNetDeliver = 200,
+  kTraceNetConnect = 201,
+  kTraceNetReset = 202,
+  kTraceDiskOp = 210,
+  kTraceFault = 220,
+  kTraceNodeCrash = 230,
+  kTraceNodeRestart = 231,
+};
+
+// A simulated host: its own task group (process), clock, disk, network endpoint, rng and Env.
+class Node {
+ public:
+  using Boot = std::function<void(io::Env& env)>;
+
+  Node(World& world, std::string name, uint32_t index);
+  ~Node();
+
+  const std::string& name() const { return name_; }
+  uint32_t index() const { return index_; }
+  io::Env& env() { return env_; }
+  SimClock& clock() { return clock_; }
+  rt::TaskGroup& group() { return *group_; }
+  bool up() const { return up_; }
+  bool paused() const { return group_->paused(); }
+  uint32_t incarnation() const { return incarnation_; }
+
+  // Sets what runs when the node (re)starts, and starts it.
+  void start(Boot boot_fn);
+  // Process crash: fibers unwound, unsynced disk state lost, the node's connections reset.
+  void crash();
+  // Power loss: like crash, but peers are not told (their connections go silent) and the disk may
+  // tear the last written sector.
+  void power_off();
+  // A new process over the same durable disk, running the boot function again.
+  void restart();
+  void pause();
+  void resume();
+
+ private:
+  void stop_process(bool notify_peers, bool tear);
+  void boot();
+
+  World& world_;
+  std::string name_;
+  uint32_t index_;
+  std::unique_ptr<rt::TaskGroup> group_;
+  SimClock clock_;
+  io::Rng rng_;
+  io::Env env_;
+  Boot boot_;
+  bool up_ = false;
+  uint32_t incarnation_ = 0;
+};
+
+struct WorldOptions {
+  uint64_t seed = 1;
+  LogSink* log_sink = nullptr;  // where nodes' log lines go (null: dropped)
+};
+
+class World final : public rt::Driver, public rt::TraceSink {
+ public:
+  explicit World(WorldOptions options);
+  ~World() override;
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // ---- Driver
+  int64_t now_ns() override { return now_ns_; }
+  bool idle(int64_t deadline_ns) override;
+  // ---- TraceSink
+  void record(uint64_t kind, uint64_t a, uint64_t b) override;
+
+  rt::Scheduler& sched() { return *sched_; }
+  uint64_t seed() const { return options_.seed; }
+  uint64_t trace_hash() const { return trace_hash_; }
+  uint64_t trace_events() const { return trace_events_; }
+  io::Rng& rng() { return rng_; }
+  LogSink* log_sink() const { return options_.log_sink; }
+  // Fibers of the simulator itself (nemesis, workload drivers) that belong to no node.
+  rt::TaskGroup& control() { return *control_; }
+
+  Node& add_node(const std::string& name);
+  Node* node(std::string_view name);
+  const std::vector<std::unique_ptr<Node>>& nodes() const { return nodes_; }
+
+  // Runs until `limit_ns` of true time, or until nothing can happen.
+  rt::Scheduler::RunResult run_until(int64_t limit_ns) { return sched_->run_until(limit_ns); }
+  // Runs for `duration_ns` more of true time.
+  rt::Scheduler::RunResult run_for(int64_t duration_ns) { return sched_->run_until(deadline_after(now_ns_, duration_ns)); }
+
+ private:
+  WorldOptions options_;
+  int64_t now_ns_ = 0;
+  uint64_t trace_hash_ = 0x6b7a5f7472616365ULL;  // "kz_trace"
+  uint64_t trace_events_ = 0;
+  io::Rng rng_;
+  std::unique_ptr<rt::Scheduler> sched_;
+  std::unique_ptr<rt::TaskGroup> control_;
+  std::vector<std::unique_ptr<Node>> nodes_;  // in creation order: iteration is deterministic
+};
+
+}  // namespace kz::sim

@@ -1,0 +1,294 @@
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/runtime/scheduler.h"
+#include "core/runtime/sync.h"
+#include "tests/runtime/virtual_driver.h"
+
+namespace kz::rt {
+namespace {
+
+using kz::testing::VirtualDriver;
+
+TEST(Scheduler, RunsFibersInSpawnOrder) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  std::vector<int> order;
+  for (int i = 0; i < 5; i++) g.spawn("f", [&, i] { order.push_back(i); });
+  EXPECT_EQ(s.run_until(), Scheduler::RunResult::kQuiescent);
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(g.fiber_count(), 0u);
+}
+
+TEST(Scheduler, YieldInterleavesRoundRobin) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  std::string trace;
+  for (char c : std::string("ab")) {
+    g.spawn("f", [&, c] {
+      for (int i = 0; i < 3; i++) {
+        trace += c;
+        s.yield();
+      }
+    });
+  }
+  s.run_until();
+  EXPECT_EQ(trace, "ababab");
+}
+
+TEST(Scheduler, SleepAdvancesVirtualTime) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  std::vector<std::pair<int, int64_t>> wakes;
+  g.spawn("late", [&] {
+    s.sleep_for(ms_to_ns(30));
+    wakes.push_back({1, s.now_ns()});
+  });
+  g.spawn("early", [&] {
+    s.sleep_for(ms_to_ns(10));
+    wakes.push_back({2, s.now_ns()});
+  });
+  s.run_until();
+  ASSERT_EQ(wakes.size(), 2u);
+  EXPECT_EQ(wakes[0], std::make_pair(2, ms_to_ns(10)));
+  EXPECT_EQ(wakes[1], std::make_pair(1, ms_to_ns(30)));
+}
+
+TEST(Scheduler, RunUntilStopsAtLimit) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  int ticks = 0;
+  g.spawn("ticker", [&] {
+    for (;;) {
+      s.sleep_for(ms_to_ns(1));
+      ticks++;
+    }
+  });
+  EXPECT_EQ(s.run_until(ms_to_ns(100)), Scheduler::RunResult::kLimitReached);
+  EXPECT_EQ(d.now_, ms_to_ns(100));
+  EXPECT_EQ(ticks, 100);
+  g.kill();
+  EXPECT_EQ(g.fiber_count(), 0u);
+  EXPECT_EQ(s.timers_pending(), 0u);
+}
+
+TEST(Scheduler, KillUnwindsStacksRunningDestructors) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "node");
+  int destroyed = 0;
+  struct Guard {
+    int* n;
+    ~Guard() { (*n)++; }
+  };
+  Event never(s);
+  g.spawn("blocked-on-event", [&] {
+    Guard guard{&destroyed};
+    never.wait();
+    ADD_FAILURE() << "woke up after kill";
+  });
+  g.spawn("sleeping", [&] {
+    Guard guard{&destroyed};
+    s.sleep_for(sec_to_ns(100));
+    ADD_FAILURE() << "woke up after kill";
+  });
+  s.run_until(ms_to_ns(1));
+  // A fiber spawned but never run is ended without running.
+  g.spawn("queued", [&] { ADD_FAILURE() << "queued fiber ran after kill"; });
+  g.kill();
+  EXPECT_EQ(destroyed, 2);
+  EXPECT_EQ(g.fiber_count(), 0u);
+  EXPECT_EQ(s.timers_pending(), 0u);
+  EXPECT_EQ(s.run_until(), Scheduler::RunResult::kQuiescent);
+}
+
+TEST(Scheduler, KillFromAnotherGroupsFiber) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup victim(s, "victim");
+  TaskGroup nemesis(s, "nemesis");
+  int progress = 0;
+  victim.spawn("worker", [&] {
+    for (;;) {
+      s.sleep_for(ms_to_ns(1));
+      progress++;
+    }
+  });
+  nemesis.spawn("crash", [&] {
+    s.sleep_for(ms_to_ns(10));
+    victim.kill();
+    // The group can be reused: a restarted node.
+    victim.spawn("restarted", [&] { progress = 1000; });
+  });
+  s.run_until();
+  EXPECT_EQ(progress, 1000);
+}
+
+TEST(Scheduler, PauseHoldsWakeupsAndResumeReleasesThem) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup node(s, "node");
+  TaskGroup ctl(s, "ctl");
+  std::vector<int64_t> ticks;
+  node.spawn("ticker", [&] {
+    for (int i = 0; i < 5; i++) {
+      s.sleep_for(ms_to_ns(10));
+      ticks.push_back(s.now_ns());
+    }
+  });
+  ctl.spawn("pauser", [&] {
+    s.sleep_for(ms_to_ns(25));
+    node.pause();
+    s.sleep_for(ms_to_ns(100));
+    node.resume();
+  });
+  s.run_until();
+  ASSERT_EQ(ticks.size(), 5u);
+  EXPECT_EQ(ticks[0], ms_to_ns(10));
+  EXPECT_EQ(ticks[1], ms_to_ns(20));
+  // The wake-up due at 30 ms is held until the resume at 125 ms.
+  EXPECT_EQ(ticks[2], ms_to_ns(125));
+  EXPECT_EQ(ticks[3], ms_to_ns(135));
+}
+
+TEST(Sync, ChannelIsBoundedAndFifo) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  Channel<int> ch(s, 2);
+  std::vector<int> got;
+  std::vector<size_t> sizes_seen;
+  g.spawn("producer", [&] {
+    for (int i = 0; i < 10; i++) {
+      ASSERT_TRUE(ch.send(i));
+      sizes_seen.push_back(ch.size());
+    }
+    ch.close();
+  });
+  g.spawn("consumer", [&] {
+    while (auto v = ch.recv()) got.push_back(*v);
+  });
+  s.run_until();
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  for (size_t n : sizes_seen) EXPECT_LE(n, 2u);
+}
+
+TEST(Sync, FutureDeliversValueAndBrokenPromise) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  auto p = std::make_unique<Promise<int>>(s);
+  Future<int> f = p->future();
+  auto broken = std::make_unique<Promise<int>>(s);
+  Future<int> fb = broken->future();
+  int value = 0;
+  Code broken_code = Code::kOk;
+  g.spawn("waiter", [&] {
+    value = f.get().value();
+    broken_code = fb.get().status().code();
+  });
+  g.spawn("setter", [&] {
+    s.sleep_for(ms_to_ns(5));
+    p->set_value(42);
+    broken.reset();
+  });
+  s.run_until();
+  EXPECT_EQ(value, 42);
+  EXPECT_EQ(broken_code, Code::kCancelled);
+}
+
+TEST(Sync, WaitAnyReturnsFirstReadyOrTimesOut) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  Event a(s), b(s);
+  int first = -2, second = -2;
+  int64_t timed_out_at = 0;
+  g.spawn("waiter", [&] {
+    first = wait_any(s, {&a, &b}, ms_to_ns(100));
+    Event never(s);
+    second = wait_any(s, {&never}, ms_to_ns(50));
+    timed_out_at = s.now_ns();
+  });
+  g.spawn("setter", [&] {
+    s.sleep_for(ms_to_ns(7));
+    b.set();
+  });
+  s.run_until();
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, -1);
+  EXPECT_EQ(timed_out_at, ms_to_ns(57));
+  EXPECT_EQ(s.timers_pending(), 0u);
+}
+
+// Property: timers fire in (deadline, creation order), whatever the insertion order.
+RC_GTEST_PROP(SchedulerProps, TimersFireInDeadlineThenSequenceOrder, (const std::vector<uint8_t>& delays)) {
+  VirtualDriver d;
+  Scheduler s(d);
+  std::vector<std::pair<int64_t, size_t>> fired;
+  for (size_t i = 0; i < delays.size(); i++) {
+    int64_t deadline = delays[i] % 16;
+    s.add_timer(deadline, [&fired, deadline, i] { fired.push_back({deadline, i}); });
+  }
+  s.run_until();
+  RC_ASSERT(fired.size() == delays.size());
+  for (size_t i = 1; i < fired.size(); i++) RC_ASSERT(fired[i - 1] < fired[i]);
+}
+
+// Property: cancelled timers never fire; the others all do.
+RC_GTEST_PROP(SchedulerProps, CancelledTimersNeverFire, (const std::vector<bool>& cancel)) {
+  VirtualDriver d;
+  Scheduler s(d);
+  std::vector<TimerId> ids;
+  std::vector<bool> fired(cancel.size(), false);
+  for (size_t i = 0; i < cancel.size(); i++) {
+    ids.push_back(s.add_timer(static_cast<int64_t>(i % 7), [&fired, i] { fired[i] = true; }));
+  }
+  for (size_t i = 0; i < cancel.size(); i++) {
+    if (cancel[i]) RC_ASSERT(s.cancel_timer(ids[i]));
+  }
+  s.run_until();
+  for (size_t i = 0; i < cancel.size(); i++) RC_ASSERT(fired[i] == !cancel[i]);
+}
+
+// Property: a channel delivers every item once, in order, never holding more than its capacity.
+RC_GTEST_PROP(SyncProps, ChannelFifoUnderRandomSchedules, (const std::vector<uint8_t>& pauses)) {
+  size_t capacity = *rc::gen::inRange<size_t>(1, 5);
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  Channel<size_t> ch(s, capacity);
+  std::vector<size_t> got;
+  size_t n = pauses.size();
+  bool over = false;
+  g.spawn("producer", [&] {
+    for (size_t i = 0; i < n; i++) {
+      if (pauses[i] & 1) s.sleep_for(pauses[i]);
+      ch.send(i);
+      over = over || ch.size() > capacity;
+    }
+    ch.close();
+  });
+  g.spawn("consumer", [&] {
+    size_t i = 0;
+    while (auto v = ch.recv()) {
+      got.push_back(*v);
+      if (i < n && (pauses[i] & 2)) s.sleep_for(pauses[i] / 2);
+      i++;
+    }
+  });
+  s.run_until();
+  RC_ASSERT(!over);
+  RC_ASSERT(got.size() == n);
+  for (size_t i = 0; i < n; i++) RC_ASSERT(got[i] == i);
+}
+
+}  // namespace
+}  // namespace kz::rt
