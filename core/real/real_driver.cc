@@ -4,25 +4,30 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <ctime>
+#include <string>
+
+#include "core/real/os_error.h"
 
 namespace kz::real {
 
 namespace {
-struct Watch {
-  RealDriver::ReadyFn fn;
-  void* ctx;
-};
+// Events harvested per epoll_wait; more ready descriptors are picked up by the next call.
+constexpr int kEventsPerWait = 128;
 }  // namespace
 
-RealDriver::RealDriver() {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  KZ_ASSERT_MSG(epoll_fd_ >= 0, std::strerror(errno));
+Result<std::unique_ptr<RealDriver>> RealDriver::open() {
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return net_error(errno, "epoll_create1", "reactor");
+  return std::unique_ptr<RealDriver>(new RealDriver(fd));
 }
 
 RealDriver::~RealDriver() {
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  // A registration left behind means a Stream/Listener outlives the driver: it would later call
+  // remove() on a dead object.
+  KZ_ASSERT_MSG(registered_ == 0, "descriptors still registered: streams or listeners outlive the runtime");
+  KZ_ASSERT(blocked_fibers_ == 0);
+  ::close(epoll_fd_);
 }
 
 int64_t RealDriver::now_ns() {
@@ -31,37 +36,76 @@ int64_t RealDriver::now_ns() {
   return static_cast<int64_t>(ts.tv_sec) * kNsPerSec + ts.tv_nsec;
 }
 
-void RealDriver::watch(int fd, uint32_t events, ReadyFn fn, void* ctx) {
+Status RealDriver::add(int fd, uint32_t events, Pollable* pollable) {
+  KZ_ASSERT(fd >= 0);
+  KZ_ASSERT(pollable != nullptr);
   epoll_event ev{};
   ev.events = events;
-  ev.data.ptr = new Watch{fn, ctx};
-  int rc = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-  KZ_ASSERT_MSG(rc == 0, std::strerror(errno));
-  watched_++;
+  ev.data.ptr = pollable;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    return net_error(errno, "epoll_ctl add", "fd " + std::to_string(fd));
+  }
+  registered_++;
+  registrations_total_++;
+  return Status::ok();
 }
 
-void RealDriver::unwatch(int fd) {
-  // The Watch record is owned by the caller's registration; see real_net.cc.
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  KZ_ASSERT(watched_ > 0);
-  watched_--;
+void RealDriver::remove(int fd) {
+  KZ_ASSERT(registered_ > 0);
+  int rc = epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  // Only a programming error (fd not registered, already closed) can make DEL fail.
+  KZ_ASSERT_MSG(rc == 0, std::string(errno_text(errno)));
+  registered_--;
 }
 
 bool RealDriver::idle(int64_t deadline_ns) {
-  if (deadline_ns == kNever && watched_ == 0) return false;
-  int timeout_ms = -1;
-  if (deadline_ns != kNever) {
-    int64_t wait_ns = deadline_ns - now_ns();
-    if (wait_ns < 0) wait_ns = 0;
-    timeout_ms = static_cast<int>((wait_ns + kNsPerMs - 1) / kNsPerMs);
+  bool timers_pending = sched_ != nullptr ? sched_->timers_pending() > 0 : deadline_ns != kNever;
+  // No fiber waits on a descriptor and no timer will fire: no event can make anything runnable.
+  if (blocked_fibers_ == 0 && !timers_pending) return false;
+  if (deadline_ns == kNever) {
+    wait_and_dispatch(-1);
+    return true;
   }
-  epoll_event events[64];
-  int n = epoll_wait(epoll_fd_, events, 64, timeout_ms);
-  for (int i = 0; i < n; i++) {
-    auto* w = static_cast<Watch*>(events[i].data.ptr);
-    w->fn(w->ctx, events[i].events);
-  }
+  int64_t wait_ns = deadline_ns - now_ns();
+  wait_and_dispatch(wait_ns < 0 ? 0 : wait_ns);
   return true;
+}
+
+void RealDriver::poll() { wait_and_dispatch(0); }
+
+void RealDriver::wait_and_dispatch(int64_t timeout_ns) {
+  epoll_event events[kEventsPerWait];
+  int n = 0;
+  epoll_waits_++;
+  if (!pwait2_unsupported_) {
+    timespec ts{};
+    timespec* tsp = nullptr;
+    if (timeout_ns >= 0) {
+      ts.tv_sec = static_cast<time_t>(timeout_ns / kNsPerSec);
+      ts.tv_nsec = static_cast<long>(timeout_ns % kNsPerSec);
+      tsp = &ts;
+    }
+    n = epoll_pwait2(epoll_fd_, events, kEventsPerWait, tsp, nullptr);
+    if (n < 0 && errno == ENOSYS) pwait2_unsupported_ = true;
+  }
+  if (pwait2_unsupported_) {
+    int timeout_ms = -1;
+    if (timeout_ns >= 0) {
+      // Round up: waking before the deadline would only spin back here.
+      int64_t ms = (timeout_ns + kNsPerMs - 1) / kNsPerMs;
+      timeout_ms = ms > INT32_MAX ? INT32_MAX : static_cast<int>(ms);
+    }
+    n = epoll_wait(epoll_fd_, events, kEventsPerWait, timeout_ms);
+  }
+  if (n < 0) {
+    // EINTR: a signal arrived; the scheduler simply loops. Anything else is a broken invariant
+    // (bad epoll fd, bad buffer).
+    KZ_ASSERT_MSG(errno == EINTR, std::string(errno_text(errno)));
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    static_cast<Pollable*>(events[i].data.ptr)->on_events(events[i].events);
+  }
 }
 
 }  // namespace kz::real

@@ -409,12 +409,17 @@ Scheduler::RunResult Scheduler::run_until(int64_t limit_ns) {
         continue;
       }
       switch_to(f);
+      if (++runs_since_poll_ >= kRunsPerPoll) {
+        runs_since_poll_ = 0;
+        driver_.poll();
+      }
       continue;
     }
     int64_t now = driver_.now_ns();
     if (fire_one_due_timer(now)) continue;
     if (now >= limit_ns) return RunResult::kLimitReached;
     int64_t next = std::min(next_deadline(), limit_ns);
+    runs_since_poll_ = 0;  // idle() looks at the outside world
     if (!driver_.idle(next)) return RunResult::kQuiescent;
   }
 }

@@ -38,6 +38,10 @@ class Driver {
   // pending) or until an outside event made a fiber runnable. Sim: jump time to the deadline.
   // Returns false if nothing can ever happen again (the scheduler then returns from `run`).
   virtual bool idle(int64_t deadline_ns) = 0;
+  // Called every kRunsPerPoll fiber runs while fibers stay runnable (idle() is not reached then):
+  // a cheap non-blocking check for outside events, so always-runnable fibers cannot starve the
+  // network. Real: epoll_wait with a zero timeout. Sim: nothing (the default), so runs are unchanged.
+  virtual void poll() {}
 };
 
 // Receives every scheduling decision; the simulator folds them into the run's trace hash.
@@ -109,6 +113,8 @@ class Scheduler {
   FiberId spawn(TaskGroup& group, std::string name, std::function<void()> fn);
 
   enum class RunResult { kStopped, kLimitReached, kQuiescent };
+  // How many fiber runs may pass without asking the driver for outside events (Driver::poll).
+  static constexpr uint32_t kRunsPerPoll = 64;
   // Runs fibers and timers until stop(), until time reaches `limit_ns`, or until nothing can happen.
   RunResult run_until(int64_t limit_ns = kNever);
   void stop() { stop_ = true; }
@@ -174,6 +180,7 @@ class Scheduler {
   uint64_t next_fiber_id_ = 1;
   uint64_t events_ = 0;
   uint64_t switches_ = 0;
+  uint32_t runs_since_poll_ = 0;
   bool stop_ = false;
 
  public:
