@@ -12,6 +12,7 @@ uint64_t mix64(uint64_t z) {
 }
 
 int64_t node_time(void* ctx) { return static_cast<SimClock*>(ctx)->now_ns(); }
+int64_t world_time(void* ctx) { return static_cast<World*>(ctx)->now_ns(); }
 }  // namespace
 
 // ---------------------------------------------------------------- Node
@@ -22,13 +23,19 @@ Node::Node(World& world, std::string name, uint32_t index)
       index_(index),
       group_(std::make_unique<rt::TaskGroup>(world.sched(), name_)),
       clock_(world.sched()),
-      rng_(world.rng().fork(index + 1)) {
+      rng_(world.rng().fork(index + 1)),
+      host_(world.net().add_host(name_)) {
   rng_.set_trace(&world);
+  disk_ = std::make_unique<SimDisk>(world.sched(), clock_, &world, world.rng().fork(0x6469736b00 + index).next_u64(),
+                                    index, world.options().disk);
+  net_ = world.net().endpoint(host_, clock_);
   env_.node = name_;
   env_.sched = &world.sched();
   env_.group = group_.get();
   env_.clock = &clock_;
   env_.rng = &rng_;
+  env_.net = net_.get();
+  env_.fs = disk_.get();
   env_.log = Logger(world.log_sink(), name_, &node_time, &clock_);
 }
 
@@ -43,6 +50,7 @@ void Node::boot() {
   KZ_ASSERT_MSG(!up_, name_ + " is already up");
   up_ = true;
   incarnation_++;
+  world_.net().host_started(host_);
   if (boot_) {
     group_->spawn("boot", [this] { boot_(env_); });
   }
@@ -51,9 +59,15 @@ void Node::boot() {
 void Node::stop_process(bool notify_peers, bool tear) {
   if (!up_) return;
   up_ = false;
+  // Network and disk first: the fibers unwound below then find their streams reset and their file
+  // handles dead, so nothing a destructor does can reach a peer or the disk after the crash.
+  if (notify_peers) {
+    world_.net().host_crashed(host_);
+  } else {
+    world_.net().host_powered_off(host_);
+  }
+  disk_->crash(tear);
   group_->kill();
-  (void)notify_peers;
-  (void)tear;
 }
 
 void Node::crash() {
@@ -92,6 +106,8 @@ World::World(WorldOptions options) : options_(options), rng_(options.seed) {
   sched_->set_trace(this);
   rng_.set_trace(this);
   control_ = std::make_unique<rt::TaskGroup>(*sched_, "sim");
+  net_ = std::make_unique<SimNet>(*sched_, this, rng_.fork(0x6e6574).next_u64(), options_.net);
+  net_->set_logger(Logger(options_.log_sink, "net", &world_time, this));
 }
 
 World::~World() {
@@ -99,6 +115,7 @@ World::~World() {
   for (auto& n : nodes_) n->group().kill();
   control_->kill();
   nodes_.clear();
+  net_.reset();
   control_.reset();
 }
 

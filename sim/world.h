@@ -5,9 +5,10 @@
 //
 // Fault model (of the world as a whole; see each component's header for its own):
 //   - a node can crash (process dies: its fibers are unwound, its volatile disk state is lost,
-//     peers' connections are reset), lose power (like a crash, but peers are not told: their
-//     connections go silent), pause (fibers stop, wake-ups are held, then resume as if nothing
-//     happened) and restart (a new process over the same durable disk);
+//     peers' connections are reset, its listeners vanish), lose power (like a crash, but peers are
+//     not told: their connections go silent, and the disk may tear its last write), pause (fibers
+//     stop, wake-ups are held, bytes still arrive into its receive buffers, then it resumes as if
+//     nothing happened) and restart (a new process over the same durable disk);
 //   - the network, disks and clocks fail as described in sim_net.h, sim_disk.h and sim_clock.h.
 #pragma once
 
@@ -22,23 +23,13 @@
 #include "core/io/env.h"
 #include "core/runtime/scheduler.h"
 #include "sim/sim_clock.h"
+#include "sim/sim_disk.h"
+#include "sim/sim_net.h"
+#include "sim/trace_kinds.h"
 
 namespace kz::sim {
 
 class World;
-class SimNet;
-class SimDisk;
-
-// Trace event kinds recorded by the simulator (the scheduler uses kinds < 100, Rng uses 100).
-enum SimTraceKind : uint64_t {
-  kTraceNetDeliver = 200,
-  kTraceNetConnect = 201,
-  kTraceNetReset = 202,
-  kTraceDiskOp = 210,
-  kTraceFault = 220,
-  kTraceNodeCrash = 230,
-  kTraceNodeRestart = 231,
-};
 
 // A simulated host: its own task group (process), clock, disk, network endpoint, rng and Env.
 class Node {
@@ -52,6 +43,9 @@ class Node {
   uint32_t index() const { return index_; }
   io::Env& env() { return env_; }
   SimClock& clock() { return clock_; }
+  // The node's disk: it survives crashes and restarts (a new process gets the same disk).
+  SimDisk& disk() { return *disk_; }
+  uint32_t host() const { return host_; }  // index in the World's SimNet
   rt::TaskGroup& group() { return *group_; }
   bool up() const { return up_; }
   bool paused() const { return group_->paused(); }
@@ -79,6 +73,9 @@ class Node {
   std::unique_ptr<rt::TaskGroup> group_;
   SimClock clock_;
   io::Rng rng_;
+  uint32_t host_;
+  std::unique_ptr<SimDisk> disk_;
+  std::unique_ptr<NodeNet> net_;
   io::Env env_;
   Boot boot_;
   bool up_ = false;
@@ -88,6 +85,8 @@ class Node {
 struct WorldOptions {
   uint64_t seed = 1;
   LogSink* log_sink = nullptr;  // where nodes' log lines go (null: dropped)
+  NetOptions net = {};
+  DiskOptions disk = {};  // every node's disk starts with these
 };
 
 class World final : public rt::Driver, public rt::TraceSink {
@@ -111,6 +110,9 @@ class World final : public rt::Driver, public rt::TraceSink {
   LogSink* log_sink() const { return options_.log_sink; }
   // Fibers of the simulator itself (nemesis, workload drivers) that belong to no node.
   rt::TaskGroup& control() { return *control_; }
+  // The network between all nodes: faults (partition, clog, reset) and queries (reachable).
+  SimNet& net() { return *net_; }
+  const WorldOptions& options() const { return options_; }
 
   Node& add_node(const std::string& name);
   Node* node(std::string_view name);
@@ -129,6 +131,7 @@ class World final : public rt::Driver, public rt::TraceSink {
   io::Rng rng_;
   std::unique_ptr<rt::Scheduler> sched_;
   std::unique_ptr<rt::TaskGroup> control_;
+  std::unique_ptr<SimNet> net_;  // outlives the nodes (their streams name it)
   std::vector<std::unique_ptr<Node>> nodes_;  // in creation order: iteration is deterministic
 };
 
