@@ -1,0 +1,466 @@
+#include "core/zk/quorum/quorum_peer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/zk/storage/epoch_file.h"
+
+namespace kz::zk::quorum {
+
+namespace {
+constexpr std::string_view kComponent = "zab";
+constexpr size_t kInboxCapacity = 4096;
+constexpr int64_t kRecoveryRetryMs = 1000;
+constexpr int64_t kListenRetryMs = 500;
+}  // namespace
+
+struct QuorumPeer::Link {
+  Link(rt::Scheduler& sched, size_t capacity) : queue(sched, capacity) {}
+  ServerId peer = 0;
+  Channel channel = Channel::kElection;
+  io::Address addr;
+  rt::Channel<Bytes> queue;
+  std::unique_ptr<io::Stream> stream;
+};
+
+QuorumPeer::QuorumPeer(io::Env env, QuorumConfig config, StateMachine& state_machine)
+    : env_(std::move(env)),
+      config_(std::move(config)),
+      sm_(state_machine),
+      inbox_(*env_.sched, kInboxCapacity),
+      work_(*env_.sched),
+      serving_event_(*env_.sched) {
+  KZ_ASSERT_MSG(config_.server(config_.my_id) != nullptr, fmt::format("myid {} is not a server.N", config_.my_id));
+  KZ_ASSERT(config_.tick_time_ms > 0);
+  for (const QuorumServer& s : config_.servers) {
+    if (s.id == config_.my_id) continue;
+    for (Channel ch : {Channel::kElection, Channel::kQuorum}) {
+      auto link = std::make_unique<Link>(*env_.sched, config_.send_queue_frames_max);
+      link->peer = s.id;
+      link->channel = ch;
+      link->addr = io::Address{s.host, ch == Channel::kElection ? s.election_port : s.quorum_port};
+      links_[{s.id, ch}] = std::move(link);
+    }
+  }
+}
+
+QuorumPeer::~QuorumPeer() = default;
+
+void QuorumPeer::start() {
+  env_.spawn("zab-main", [this] { main_fiber(); });
+  env_.spawn("zab-ticker", [this] { ticker_fiber(); });
+  env_.spawn("zab-accept-election", [this] { accept_fiber(Channel::kElection); });
+  env_.spawn("zab-accept-quorum", [this] { accept_fiber(Channel::kQuorum); });
+  for (auto& [key, link] : links_) {
+    Link* l = link.get();
+    env_.spawn(fmt::format("zab-send-{}-{}", key.first, static_cast<int>(key.second)), [this, l] { writer_fiber(l); });
+  }
+}
+
+// ---------------------------------------------------------------- queries and API
+
+PeerState QuorumPeer::role() const { return core_ ? core_->state() : PeerState::kLooking; }
+ServerId QuorumPeer::leader_sid() const { return core_ ? core_->leader() : 0; }
+uint32_t QuorumPeer::epoch() const { return core_ ? core_->epoch() : 0; }
+bool QuorumPeer::serving() const { return core_ && core_->serving(); }
+
+bool QuorumPeer::wait_serving(int64_t timeout_ns) {
+  if (serving()) return true;
+  return serving_event_.wait_for(timeout_ns) && serving();
+}
+
+Result<rt::Future<uint64_t>> QuorumPeer::propose(Bytes txn) {
+  if (!core_) return Status(Code::kUnsupported, "recovering");
+  KZ_ASSIGN_OR_RETURN(Zxid zxid, core_->propose(std::move(txn)));
+  rt::Promise<uint64_t> promise(*env_.sched);
+  rt::Future<uint64_t> future = promise.future();
+  proposals_.emplace(zxid, std::move(promise));
+  work_.set();
+  return future;
+}
+
+Status QuorumPeer::forward(Bytes request) {
+  if (!core_) return Status(Code::kUnsupported, "recovering");
+  KZ_RETURN_IF_ERROR(core_->forward(std::move(request)));
+  work_.set();
+  return Status::ok();
+}
+
+Status QuorumPeer::send_to(ServerId peer, Bytes bytes) {
+  if (!core_) return Status(Code::kUnsupported, "recovering");
+  KZ_RETURN_IF_ERROR(core_->send_to(peer, std::move(bytes)));
+  work_.set();
+  return Status::ok();
+}
+
+rt::Future<uint64_t> QuorumPeer::sync() {
+  rt::Promise<uint64_t> promise(*env_.sched);
+  rt::Future<uint64_t> future = promise.future();
+  if (!core_) {
+    promise.set_error(Status(Code::kUnsupported, "recovering"));
+    return future;
+  }
+  uint64_t id = next_sync_id_++;
+  syncs_.emplace(id, std::move(promise));
+  core_->sync(id);
+  work_.set();
+  return future;
+}
+
+// ---------------------------------------------------------------- the state machine loop
+
+void QuorumPeer::main_fiber() {
+  for (;;) {
+    Status s = run_incarnation();
+    storage_failures_++;
+    env_.log.error(kComponent, "stopping replication, will recover from disk: {}", s.to_string());
+    fail_pending(s);
+    core_.reset();
+    log_.reset();
+    serving_event_.reset();
+    env_.clock->sleep_for(ms_to_ns(kRecoveryRetryMs));
+  }
+}
+
+Status QuorumPeer::recover(DurableState* durable) {
+  io::Fs& fs = *env_.fs;
+  KZ_RETURN_IF_ERROR(fs.mkdirs(config_.data_dir));
+  KZ_RETURN_IF_ERROR(fs.mkdirs(config_.log_dir()));
+  KZ_ASSIGN_OR_RETURN(durable->accepted_epoch,
+                      storage::read_epoch_file(fs, io::join_path(config_.data_dir, storage::kAcceptedEpochFile)));
+  KZ_ASSIGN_OR_RETURN(durable->current_epoch,
+                      storage::read_epoch_file(fs, io::join_path(config_.data_dir, storage::kCurrentEpochFile)));
+  snapshots_ = std::make_unique<storage::SnapshotStore>(env_, config_.data_dir);
+  KZ_RETURN_IF_ERROR(snapshots_->init());
+  KZ_ASSIGN_OR_RETURN(std::optional<storage::Snapshot> snap, snapshots_->load_latest());
+  // The state machine may hold a previous incarnation's state: always start it over.
+  if (snap.has_value()) {
+    KZ_RETURN_IF_ERROR(sm_.restore(snap->state, snap->zxid));
+    applied_zxid_ = snap->zxid;
+  } else {
+    KZ_RETURN_IF_ERROR(sm_.restore({}, 0));
+    applied_zxid_ = 0;
+  }
+  storage::TxnLogOptions lo;
+  lo.dir = config_.log_dir();
+  lo.file_bytes_target = config_.log_file_bytes_target;
+  lo.force_sync = config_.force_sync;
+  lo.record_bytes_max = config_.frame_bytes_max;
+  KZ_ASSIGN_OR_RETURN(log_, storage::TxnLog::open(env_, lo));
+  KZ_ASSIGN_OR_RETURN(std::vector<storage::TxnRecord> records, log_->read_after(applied_zxid_));
+  durable->snapshot_zxid = applied_zxid_;
+  for (storage::TxnRecord& r : records) durable->log.push_back(Entry{r.zxid, std::move(r.payload)});
+  env_.log.info(kComponent, "recovered: acceptedEpoch {} currentEpoch {} snapshot {:#x} log records {}",
+                durable->accepted_epoch, durable->current_epoch, durable->snapshot_zxid, durable->log.size());
+  applied_since_snapshot_ = 0;
+  uint64_t half = std::max<uint64_t>(config_.snap_count / 2, 1);
+  snapshot_threshold_ = half + env_.rng->below(half);
+  last_purge_ns_ = env_.clock->now_ns();
+  return Status::ok();
+}
+
+Status QuorumPeer::run_incarnation() {
+  DurableState durable;
+  KZ_RETURN_IF_ERROR(recover(&durable));
+  ZabOptions o;
+  o.my_id = config_.my_id;
+  for (const QuorumServer& s : config_.servers) o.voters.push_back(s.id);
+  o.init_limit_ticks = config_.init_limit;
+  o.sync_limit_ticks = config_.sync_limit;
+  o.diff_entries_max = config_.diff_entries_max;
+  core_ = std::make_unique<ZabCore>(o, std::move(durable),
+                                    [this] { return StateSnapshot{applied_zxid_, sm_.snapshot()}; });
+  // Inputs that arrived while recovering belong to the previous incarnation's conversations.
+  while (inbox_.try_recv().has_value()) {
+  }
+  ticks_pending_ = 0;
+  for (;;) {
+    while (core_->has_ready()) KZ_RETURN_IF_ERROR(handle_ready(core_->take_ready()));
+    settle_after_ready();
+    KZ_RETURN_IF_ERROR(maybe_snapshot());
+    rt::wait_any(*env_.sched, {&inbox_, &work_});
+    work_.reset();
+    while (std::optional<Input> in = inbox_.try_recv()) {
+      if (in->kind == Input::Kind::kMessage) {
+        core_->step(in->message);
+      } else {
+        core_->peer_disconnected(in->peer);
+      }
+    }
+    for (; ticks_pending_ > 0; ticks_pending_--) core_->tick();
+  }
+}
+
+Status QuorumPeer::handle_ready(Ready ready) {
+  // 1. Durable first: nothing below may acknowledge what is not yet on disk.
+  KZ_RETURN_IF_ERROR(persist(ready.storage));
+  // 2. Then send.
+  for (const Message& m : ready.messages) enqueue(m);
+  // 3. Apply, in zxid order.
+  for (const Entry& e : ready.committed) apply_committed(e);
+  // 4. Hand the rest to the server layer.
+  for (const Forwarded& f : ready.forwarded) {
+    if (on_forwarded_) on_forwarded_(f.from, f.data);
+  }
+  for (const Bytes& b : ready.app_messages) {
+    if (on_message_) on_message_(b);
+  }
+  for (uint64_t id : ready.syncs_done) {
+    auto it = syncs_.find(id);
+    if (it == syncs_.end()) continue;
+    it->second.set_value(applied_zxid_);
+    syncs_.erase(it);
+  }
+  for (uint64_t id : ready.syncs_failed) {
+    auto it = syncs_.find(id);
+    if (it == syncs_.end()) continue;
+    it->second.set_error(Status(Code::kCancelled, "leadership changed before the sync completed"));
+    syncs_.erase(it);
+  }
+  for (const ZabEvent& e : ready.events) report_event(e);
+  core_->advance();
+  return Status::ok();
+}
+
+Status QuorumPeer::persist(const std::vector<StorageOp>& ops) {
+  io::Fs& fs = *env_.fs;
+  for (const StorageOp& op : ops) {
+    switch (op.kind) {
+      case StorageOp::Kind::kAppend:
+        KZ_RETURN_IF_ERROR(log_->append(op.entry.zxid, op.entry.data));
+        break;
+      case StorageOp::Kind::kTruncate:
+        env_.log.info(kComponent, "truncating the txn log after {:#x}", op.zxid);
+        KZ_RETURN_IF_ERROR(log_->truncate_after(op.zxid));
+        break;
+      case StorageOp::Kind::kInstallSnapshot: {
+        Zxid zxid = op.entry.zxid;
+        env_.log.info(kComponent, "installing the leader's snapshot at {:#x} ({} bytes)", zxid, op.entry.data.size());
+        // Snapshot durable first, then the log loses what the snapshot supersedes: at every
+        // instant the disk holds at least everything this server acknowledged.
+        KZ_RETURN_IF_ERROR(snapshots_->write(zxid, op.entry.data));
+        KZ_RETURN_IF_ERROR(sm_.restore(op.entry.data, zxid));
+        applied_zxid_ = zxid;
+        applied_since_snapshot_ = 0;
+        KZ_RETURN_IF_ERROR(log_->truncate_after(zxid));
+        break;
+      }
+      case StorageOp::Kind::kAcceptedEpoch:
+        KZ_RETURN_IF_ERROR(storage::write_epoch_file(
+            fs, io::join_path(config_.data_dir, storage::kAcceptedEpochFile), op.epoch));
+        break;
+      case StorageOp::Kind::kCurrentEpoch:
+        KZ_RETURN_IF_ERROR(storage::write_epoch_file(
+            fs, io::join_path(config_.data_dir, storage::kCurrentEpochFile), op.epoch));
+        break;
+    }
+  }
+  return log_->flush();  // one fsync for every append of this Ready (group commit)
+}
+
+void QuorumPeer::apply_committed(const Entry& e) {
+  KZ_ASSERT_MSG(e.zxid > applied_zxid_, fmt::format("apply {:#x} after {:#x}", e.zxid, applied_zxid_));
+  sm_.apply(e.zxid, e.data);
+  applied_zxid_ = e.zxid;
+  applied_since_snapshot_++;
+  while (!proposals_.empty() && proposals_.begin()->first <= e.zxid) {
+    proposals_.begin()->second.set_value(proposals_.begin()->first);
+    proposals_.erase(proposals_.begin());
+  }
+}
+
+void QuorumPeer::settle_after_ready() {
+  if (core_->serving()) {
+    serving_event_.set();
+  } else {
+    serving_event_.reset();
+  }
+  if (core_->state() != PeerState::kLeading && !proposals_.empty()) {
+    for (auto& [zxid, promise] : proposals_) {
+      promise.set_error(Status(Code::kCancelled, fmt::format("leadership lost before {:#x} committed", zxid)));
+    }
+    proposals_.clear();
+  }
+}
+
+void QuorumPeer::fail_pending(const Status& why) {
+  for (auto& [zxid, promise] : proposals_) promise.set_error(why);
+  proposals_.clear();
+  for (auto& [id, promise] : syncs_) promise.set_error(why);
+  syncs_.clear();
+}
+
+Status QuorumPeer::maybe_snapshot() {
+  int64_t now_ns = env_.clock->now_ns();
+  if (applied_since_snapshot_ >= snapshot_threshold_ && applied_zxid_ != 0) {
+    Bytes state = sm_.snapshot();
+    KZ_RETURN_IF_ERROR(snapshots_->write(applied_zxid_, state));
+    env_.log.info(kComponent, "snapshot at {:#x} ({} bytes)", applied_zxid_, state.size());
+    snapshots_taken_++;
+    applied_since_snapshot_ = 0;
+    uint64_t half = std::max<uint64_t>(config_.snap_count / 2, 1);
+    snapshot_threshold_ = half + env_.rng->below(half);
+  }
+  if (config_.autopurge_purge_interval_ms > 0 &&
+      now_ns - last_purge_ns_ >= ms_to_ns(config_.autopurge_purge_interval_ms)) {
+    last_purge_ns_ = now_ns;
+    KZ_RETURN_IF_ERROR(snapshots_->purge(config_.autopurge_snap_retain_count, log_.get()));
+  }
+  return Status::ok();
+}
+
+void QuorumPeer::report_event(const ZabEvent& e) {
+  if (e.kind == "leader_elected") {
+    env_.log.event("leader_elected", {Field("role", "zk"), Field("epoch", static_cast<int64_t>(e.epoch)),
+                                      Field("leader", e.leader)});
+  } else if (e.kind == "following") {
+    env_.log.event("following", {Field("epoch", static_cast<int64_t>(e.epoch)), Field("leader", e.leader)});
+  } else if (e.kind == "looking") {
+    env_.log.event("looking", {Field("epoch", static_cast<int64_t>(e.epoch)), Field("reason", e.mode)});
+  } else if (e.kind == "sync") {
+    env_.log.event("sync", {Field("mode", e.mode), Field("peer", e.peer), Field("epoch", static_cast<int64_t>(e.epoch))});
+  } else if (e.kind == "stepped_down") {
+    env_.log.event("stepped_down", {Field("epoch", static_cast<int64_t>(e.epoch)), Field("reason", e.mode)});
+  } else {
+    env_.log.warn(kComponent, "{} (leader {}): {}", e.kind, e.leader, e.mode);
+  }
+}
+
+// ---------------------------------------------------------------- network fibers
+
+void QuorumPeer::push_input(Input input) { (void)inbox_.send(std::move(input)); }
+
+void QuorumPeer::enqueue(const Message& m) {
+  auto it = links_.find({m.to, is_election_message(m.type) ? Channel::kElection : Channel::kQuorum});
+  KZ_ASSERT(it != links_.end());
+  Bytes frame;
+  encode_message(m, frame);
+  if (!it->second->queue.try_send(std::move(frame))) {
+    // A peer this far behind will see a gap in its session and resynchronise.
+    env_.log.warn(kComponent, "send queue to server {} full: dropping {}", m.to, msg_type_name(m.type));
+  }
+}
+
+void QuorumPeer::ticker_fiber() {
+  for (;;) {
+    env_.clock->sleep_for(ms_to_ns(config_.tick_time_ms));
+    ticks_pending_++;
+    work_.set();
+  }
+}
+
+void QuorumPeer::accept_fiber(Channel channel) {
+  const QuorumServer* me = config_.server(config_.my_id);
+  io::Address addr{me->host, channel == Channel::kElection ? me->election_port : me->quorum_port};
+  std::unique_ptr<io::Listener> listener;
+  for (;;) {
+    auto l = env_.net->listen(addr);
+    if (l.is_ok()) {
+      listener = std::move(*l);
+      break;
+    }
+    env_.log.warn(kComponent, "listen on {}: {}", addr.to_string(), l.status().to_string());
+    env_.clock->sleep_for(ms_to_ns(kListenRetryMs));
+  }
+  for (;;) {
+    auto s = listener->accept();
+    if (!s.is_ok()) {
+      if (s.status().is(Code::kClosed)) return;
+      env_.log.warn(kComponent, "accept on {}: {}", addr.to_string(), s.status().to_string());
+      env_.clock->sleep_for(ms_to_ns(kListenRetryMs));
+      continue;
+    }
+    auto stream = std::make_shared<std::unique_ptr<io::Stream>>(std::move(*s));
+    uint64_t generation = next_generation_++;
+    env_.spawn("zab-recv", [this, stream, generation] { reader_fiber(std::move(*stream), generation); });
+  }
+}
+
+void QuorumPeer::reader_fiber(std::unique_ptr<io::Stream> stream, uint64_t generation) {
+  std::string peer = stream->peer().to_string();
+  Bytes hello_bytes(kHelloBytes);
+  if (!stream->read_exact(hello_bytes, ms_to_ns(config_.connect_timeout_ms)).is_ok()) return;
+  Result<Hello> hello = decode_hello(hello_bytes);
+  if (!hello.is_ok() || hello->from == config_.my_id || config_.server(hello->from) == nullptr) {
+    env_.log.warn(kComponent, "closing connection from {}: bad hello", peer);
+    stream->close();
+    return;
+  }
+  ServerId from = hello->from;
+  bool quorum = hello->channel == Channel::kQuorum;
+  if (quorum) incoming_generation_[from] = generation;
+  for (;;) {
+    uint8_t len_bytes[kFrameHeaderBytes];
+    Status s = stream->read_exact(len_bytes);
+    if (!s.is_ok()) break;
+    uint32_t len = (static_cast<uint32_t>(len_bytes[0]) << 24) | (static_cast<uint32_t>(len_bytes[1]) << 16) |
+                   (static_cast<uint32_t>(len_bytes[2]) << 8) | len_bytes[3];
+    if (len < kMessageFixedBytes || len > config_.frame_bytes_max) {
+      env_.log.warn(kComponent, "closing connection from server {}: frame of {} bytes", from, len);
+      break;
+    }
+    Bytes body(len);
+    if (!stream->read_exact(body).is_ok()) break;
+    Result<Message> m = decode_message(body);
+    if (!m.is_ok()) {
+      env_.log.warn(kComponent, "closing connection from server {}: {}", from, m.status().to_string());
+      break;
+    }
+    if (m->from != from || is_election_message(m->type) == quorum) {
+      env_.log.warn(kComponent, "closing connection from server {}: {} on the wrong channel or sender", from,
+                    msg_type_name(m->type));
+      break;
+    }
+    Input in;
+    in.message = std::move(*m);
+    push_input(std::move(in));
+  }
+  stream->close();
+  if (quorum && incoming_generation_[from] == generation) {
+    Input in;
+    in.kind = Input::Kind::kDisconnected;
+    in.peer = from;
+    push_input(std::move(in));
+  }
+}
+
+void QuorumPeer::writer_fiber(Link* link) {
+  int64_t backoff_ms = 0;
+  for (;;) {
+    std::optional<Bytes> frame = link->queue.recv();
+    if (!frame.has_value()) return;
+    if (!link->stream) {
+      auto s = env_.net->connect(link->addr, ms_to_ns(config_.connect_timeout_ms));
+      Status st = s.is_ok() ? (*s)->write_all(encode_hello(Hello{config_.my_id, link->channel})) : s.status();
+      if (!st.is_ok()) {
+        // What waited for this connection is stale by now: drop it; the protocol resends.
+        while (link->queue.try_recv().has_value()) {
+        }
+        if (link->channel == Channel::kQuorum) {
+          Input in;
+          in.kind = Input::Kind::kDisconnected;
+          in.peer = link->peer;
+          push_input(std::move(in));
+        }
+        backoff_ms = std::min(std::max<int64_t>(backoff_ms * 2, 20), config_.reconnect_backoff_ms_max);
+        env_.clock->sleep_for(ms_to_ns(backoff_ms / 2 + static_cast<int64_t>(env_.rng->below(backoff_ms / 2 + 1))));
+        continue;
+      }
+      link->stream = std::move(*s);
+      backoff_ms = 0;
+    }
+    if (!link->stream->write_all(*frame).is_ok()) {
+      link->stream->close();
+      link->stream.reset();
+      if (link->channel == Channel::kQuorum) {
+        Input in;
+        in.kind = Input::Kind::kDisconnected;
+        in.peer = link->peer;
+        push_input(std::move(in));
+      }
+    }
+  }
+}
+
+}  // namespace kz::zk::quorum

@@ -1,0 +1,143 @@
+// QuorumPeer: runs one server's ZabCore on a node's Env. It listens on the quorum and election
+// ports, dials its peers (one outgoing stream per peer and channel, with reconnect backoff),
+// frames messages (zab_codec.h), persists what each Ready asks through the TxnLog, the snapshot
+// store and the epoch files BEFORE sending what it says to send, applies committed transactions to
+// the StateMachine, drives ticks from env.clock, takes snapshots every ~snapCount transactions,
+// purges old files, and reports cluster events ("leader_elected", "following", "looking", "sync",
+// "stepped_down") through env.log.event.
+//
+// The ZooKeeper server layer builds on the public API: role, leader, epoch, propose on the leader,
+// forward / on_forwarded (follower -> leader requests), send_to / on_message (leader -> follower),
+// sync, and wait_serving.
+//
+// Failure handling: a malformed frame closes its connection (logged); a storage error (failed
+// write or fsync) is fatal to the current incarnation of the state machine: the peer drops its
+// in-memory state, waits, and recovers from disk again, as a restarted ZooKeeper would.
+//
+// Lifetime: the peer's fibers run in env.group. REQUIRES: the peer, its StateMachine and callbacks
+// outlive those fibers, and env's net and fs outlive the peer: destroy it after its node's fibers
+// are gone (the node crashed or was stopped) and before its World.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/base/status.h"
+#include "core/io/env.h"
+#include "core/runtime/sync.h"
+#include "core/zk/quorum/quorum_config.h"
+#include "core/zk/quorum/zab_codec.h"
+#include "core/zk/quorum/zab_core.h"
+#include "core/zk/storage/snapshot_store.h"
+#include "core/zk/storage/txn_log.h"
+
+namespace kz::zk::quorum {
+
+// What replication drives: transactions are applied in zxid order, exactly once per incarnation.
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+  virtual void apply(Zxid zxid, std::span<const uint8_t> txn) = 0;
+  // The state after the last applied transaction.
+  virtual Bytes snapshot() = 0;
+  // Replaces the whole state by a snapshot taken at `zxid` (on this or another server).
+  virtual Status restore(std::span<const uint8_t> state, Zxid zxid) = 0;
+};
+
+class QuorumPeer {
+ public:
+  QuorumPeer(io::Env env, QuorumConfig config, StateMachine& state_machine);
+  ~QuorumPeer();
+  QuorumPeer(const QuorumPeer&) = delete;
+  QuorumPeer& operator=(const QuorumPeer&) = delete;
+
+  // Spawns the peer's fibers and returns.
+  void start();
+
+  PeerState role() const;
+  ServerId leader_sid() const;
+  uint32_t epoch() const;
+  Zxid last_committed_zxid() const { return applied_zxid_; }
+  bool serving() const;
+  // Waits until the peer serves (an established leader or a synced follower); false on timeout.
+  bool wait_serving(int64_t timeout_ns);
+
+  // Leader: proposes a transaction; the future resolves with its zxid once it is committed and
+  // applied here, or fails (kCancelled) if leadership is lost first (the outcome is then unknown:
+  // a later leader may still commit it).
+  Result<rt::Future<uint64_t>> propose(Bytes txn);
+  // Follower: forwards a request to the leader's on_forwarded callback.
+  Status forward(Bytes request);
+  // Leader: delivers `bytes` to a synced follower's on_message callback.
+  Status send_to(ServerId peer, Bytes bytes);
+  // Resolves with the last committed zxid once every proposal the leader issued before the sync
+  // is applied here (a following local read sees them); fails if leadership changes first.
+  rt::Future<uint64_t> sync();
+
+  void set_on_forwarded(std::function<void(ServerId from, const Bytes& request)> fn) { on_forwarded_ = std::move(fn); }
+  void set_on_message(std::function<void(const Bytes& bytes)> fn) { on_message_ = std::move(fn); }
+
+  // Inspection (tests, reports).
+  uint64_t snapshots_taken() const { return snapshots_taken_; }
+  uint64_t storage_failures() const { return storage_failures_; }
+  const ZabCore* core() const { return core_.get(); }
+
+ private:
+  struct Input {
+    enum class Kind : uint8_t { kMessage, kDisconnected } kind = Kind::kMessage;
+    Message message;
+    ServerId peer = 0;
+  };
+  struct Link;  // an outgoing stream to one peer on one channel
+
+  void main_fiber();
+  Status run_incarnation();
+  Status recover(DurableState* durable);
+  Status handle_ready(Ready ready);
+  Status persist(const std::vector<StorageOp>& ops);
+  void apply_committed(const Entry& entry);
+  void report_event(const ZabEvent& e);
+  void settle_after_ready();
+  Status maybe_snapshot();
+  void fail_pending(const Status& why);
+
+  void accept_fiber(Channel channel);
+  void reader_fiber(std::unique_ptr<io::Stream> stream, uint64_t generation);
+  void writer_fiber(Link* link);
+  void ticker_fiber();
+  void enqueue(const Message& m);
+  void push_input(Input input);
+
+  io::Env env_;
+  QuorumConfig config_;
+  StateMachine& sm_;
+  std::unique_ptr<storage::TxnLog> log_;
+  std::unique_ptr<storage::SnapshotStore> snapshots_;
+  std::unique_ptr<ZabCore> core_;
+
+  rt::Channel<Input> inbox_;
+  rt::Event work_;
+  rt::Event serving_event_;
+  uint64_t ticks_pending_ = 0;
+  std::map<std::pair<ServerId, Channel>, std::unique_ptr<Link>> links_;
+  std::map<ServerId, uint64_t> incoming_generation_;  // the newest quorum stream from each peer
+  uint64_t next_generation_ = 1;
+
+  Zxid applied_zxid_ = 0;
+  uint64_t applied_since_snapshot_ = 0;
+  uint64_t snapshot_threshold_ = 0;
+  uint64_t snapshots_taken_ = 0;
+  uint64_t storage_failures_ = 0;
+  int64_t last_purge_ns_ = 0;
+  uint64_t next_sync_id_ = 1;
+  std::map<Zxid, rt::Promise<uint64_t>> proposals_;
+  std::map<uint64_t, rt::Promise<uint64_t>> syncs_;
+  std::function<void(ServerId, const Bytes&)> on_forwarded_;
+  std::function<void(const Bytes&)> on_message_;
+};
+
+}  // namespace kz::zk::quorum
