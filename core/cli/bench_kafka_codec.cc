@@ -10,9 +10,7 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,6 +18,7 @@
 #include "core/cli/commands.h"
 #include "core/kafka/records/batch_builder.h"
 #include "core/kafka/records/crc32c.h"
+#include "core/real/host.h"
 
 namespace kz::cli {
 
@@ -46,19 +45,18 @@ double median(std::vector<double> v) {
 // half the time would otherwise report half the speed. *wall_over_cpu tells how busy the machine was.
 template <typename Op>
 double rate_bytes_per_sec(int run_ms, size_t bytes_per_op, Op&& op, double* wall_over_cpu) {
-  using Clock = std::chrono::steady_clock;
-  const std::clock_t cpu_start = std::clock();
-  const auto wall_start = Clock::now();
-  const std::clock_t cpu_until = cpu_start + static_cast<std::clock_t>(run_ms) * CLOCKS_PER_SEC / 1000;
+  const int64_t cpu_start = real::process_cpu_ns();
+  const int64_t wall_start = real::monotonic_ns();
+  const int64_t cpu_until = cpu_start + static_cast<int64_t>(run_ms) * 1'000'000;
   int64_t ops = 0;
-  std::clock_t cpu_now = cpu_start;
+  int64_t cpu_now = cpu_start;
   do {
     for (int i = 0; i < 8; i++) op();  // amortize the clock read
     ops += 8;
-    cpu_now = std::clock();
+    cpu_now = real::process_cpu_ns();
   } while (cpu_now < cpu_until);
-  const double cpu_seconds = static_cast<double>(cpu_now - cpu_start) / CLOCKS_PER_SEC;
-  const double wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
+  const double cpu_seconds = static_cast<double>(cpu_now - cpu_start) / 1e9;
+  const double wall_seconds = static_cast<double>(real::monotonic_ns() - wall_start) / 1e9;
   *wall_over_cpu = std::max(*wall_over_cpu, wall_seconds / cpu_seconds);
   return static_cast<double>(bytes_per_op) * static_cast<double>(ops) / cpu_seconds;
 }
@@ -192,17 +190,10 @@ int cmd_bench_kafka_codec(const CodecBenchArgs& args) {
   return 0;
 }
 
-// Finds the shared `bench` group or creates it (whichever bench registers first).
-CLI::App* find_or_add_bench(CLI::App& app) {
-  for (CLI::App* sub : app.get_subcommands([](CLI::App* a) { return a->get_name() == "bench"; })) return sub;
-  CLI::App* bench = app.add_subcommand("bench", "Benchmarks: measured figures printed as one JSON line (not tests).");
-  bench->require_subcommand(1);
-  return bench;
-}
 
 void register_bench_kafka_codec(CLI::App& app) {
   static CodecBenchArgs args;
-  auto* cmd = find_or_add_bench(app)->add_subcommand(
+  auto* cmd = bench_group(app)->add_subcommand(
       "kafka-codec",
       "Kafka record batch encode/decode MB/s per codec, and CRC32C GB/s (hardware and fallback).\n"
       "Example:\n  kz bench kafka-codec --runs 5 --records 100 --value-bytes 1000");

@@ -23,6 +23,14 @@ void register_version(CLI::App& app) {
 
 CommandRegistrar::CommandRegistrar(const char* name, RegisterFn fn) { registry()[name] = fn; }
 
+CLI::App* bench_group(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App* a) { return a->get_name() == "bench"; })) return sub;
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks: measured figures printed as one JSON line (not tests).\n"
+                                                "Examples:\n  kz bench runtime\n  kz bench kafka-codec");
+  bench->require_subcommand(1);
+  return bench;
+}
+
 void set_exit_code(int code) { g_exit_code = code; }
 int exit_code() { return g_exit_code; }
 

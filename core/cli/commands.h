@@ -14,6 +14,9 @@ void register_all(CLI::App& app);
 void set_exit_code(int code);
 int exit_code();
 
+// The `kz bench` group (created on first use): benchmark subcommands add themselves under it.
+CLI::App* bench_group(CLI::App& app);
+
 struct CommandRegistrar {
   CommandRegistrar(const char* name, RegisterFn fn);
 };

@@ -412,6 +412,11 @@ Scheduler::RunResult Scheduler::run_until(int64_t limit_ns) {
       if (++runs_since_poll_ >= kRunsPerPoll) {
         runs_since_poll_ = 0;
         driver_.poll();
+        // Fibers that stay runnable must not starve timers either (session expiry, heartbeats):
+        // fire what is due now, as if the run queue had drained.
+        int64_t now = driver_.now_ns();
+        while (fire_one_due_timer(now)) {
+        }
       }
       continue;
     }

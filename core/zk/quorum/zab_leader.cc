@@ -257,6 +257,13 @@ void ZabCore::leader_step(const Message& m) {
       }
       return;
     }
+    if (new_epoch_ != 0 && m.epoch >= new_epoch_) {
+      // It promised (acceptedEpoch) never to follow an epoch below its own, so it can never join
+      // this one; ZooKeeper leaves it out until the next election, a lasting loss of redundancy.
+      // Step down instead: the next discovery includes its acceptedEpoch and picks a higher one.
+      step_down(fmt::format("server {} accepted epoch {}, not below ours {}", m.from, m.epoch, new_epoch_));
+      return;
+    }
     Learner l;
     l.session = next_session_++;
     l.attempt = m.id;

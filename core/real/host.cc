@@ -1,0 +1,233 @@
+#include "core/real/host.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fmt/format.h>
+#include <map>
+
+namespace kz::real {
+
+namespace {
+Status errno_status(std::string_view what, const std::string& path) {
+  int e = errno;
+  Code code = e == ENOENT ? Code::kNotFound : e == EEXIST ? Code::kAlreadyExists : Code::kIoError;
+  return Status(code, fmt::format("{} {}: {}", what, path, std::strerror(e)));
+}
+}  // namespace
+
+Result<std::string> read_text_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_status("cannot open", path);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status st = errno_status("cannot read", path);
+      ::close(fd);
+      return st;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+Status write_text_file(const std::string& path, std::string_view text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_status("cannot create", path);
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status st = errno_status("cannot write", path);
+      ::close(fd);
+      return st;
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return errno_status("cannot close", path);
+  return Status::ok();
+}
+
+Status make_dirs(const std::string& path) {
+  std::string partial;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t slash = path.find('/', i);
+    if (slash == std::string::npos) slash = path.size();
+    partial = path.substr(0, slash);
+    if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+      return errno_status("cannot create directory", partial);
+    }
+    i = slash + 1;
+  }
+  return Status::ok();
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+int64_t process_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool stderr_is_tty() {
+  const char* ci = std::getenv("CI");
+  if (ci != nullptr && *ci != '\0') return false;
+  return ::isatty(2) == 1;
+}
+
+std::string self_exe_path() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "kz";
+  buf[n] = '\0';
+  return buf;
+}
+
+std::string self_build_id() {
+  static std::string id = [] {
+    Result<std::string> bytes = read_text_file(self_exe_path());
+    if (!bytes.is_ok()) return std::string("unknown");
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char c : *bytes) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+    return fmt::format("{:016x}", h);
+  }();
+  return id;
+}
+
+namespace {
+struct Running {
+  pid_t pid;
+  int out_fd;
+  size_t index;
+  std::string out;
+  bool eof = false;
+};
+
+Result<Running> spawn_child(const std::vector<std::string>& argv, bool quiet_stderr, size_t index) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return errno_status("pipe for", argv[0]);
+  pid_t pid = ::fork();
+  if (pid < 0) return errno_status("fork for", argv[0]);
+  if (pid == 0) {
+    ::dup2(pipefd[1], 1);
+    if (quiet_stderr) {
+      int devnull = ::open("/dev/null", O_WRONLY);
+      if (devnull >= 0) ::dup2(devnull, 2);
+    }
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  return Running{pid, pipefd[0], index, {}, false};
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+}  // namespace
+
+Result<ChildResult> run_child(const std::vector<std::string>& argv, bool quiet_stderr) {
+  Result<ChildResult> out = Status(Code::kIoError, "no result");
+  Status st = run_children(
+      1,
+      [&, done = false](std::vector<std::string>* a) mutable {
+        if (done) return false;
+        *a = argv;
+        done = true;
+        return true;
+      },
+      [&](size_t, const Result<ChildResult>& r) { out = r; }, quiet_stderr);
+  if (!st.is_ok()) return st;
+  return out;
+}
+
+Status run_children(int jobs, const std::function<bool(std::vector<std::string>* argv)>& next,
+                    const std::function<void(size_t index, const Result<ChildResult>& result)>& done,
+                    bool quiet_stderr) {
+  if (jobs < 1) jobs = 1;
+  std::vector<Running> running;
+  size_t index = 0;
+  bool more = true;
+  while (more || !running.empty()) {
+    while (more && static_cast<int>(running.size()) < jobs) {
+      std::vector<std::string> argv;
+      if (!next(&argv)) {
+        more = false;
+        break;
+      }
+      Result<Running> r = spawn_child(argv, quiet_stderr, index++);
+      if (!r.is_ok()) {
+        done(index - 1, r.status());
+        continue;
+      }
+      running.push_back(std::move(*r));
+    }
+    if (running.empty()) continue;
+    std::vector<pollfd> fds;
+    for (auto& r : running) fds.push_back(pollfd{r.out_fd, POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return errno_status("poll", "children");
+    for (size_t i = 0; i < running.size(); i++) {
+      if (fds[i].revents == 0) continue;
+      char buf[65536];
+      ssize_t n = ::read(running[i].out_fd, buf, sizeof buf);
+      if (n > 0) {
+        running[i].out.append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        running[i].eof = true;
+      }
+    }
+    for (size_t i = 0; i < running.size();) {
+      if (!running[i].eof) {
+        i++;
+        continue;
+      }
+      ::close(running[i].out_fd);
+      ChildResult cr;
+      cr.exit_code = wait_exit(running[i].pid);
+      cr.stdout_text = std::move(running[i].out);
+      done(running[i].index, cr);
+      running.erase(running.begin() + static_cast<ptrdiff_t>(i));
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace kz::real

@@ -1,0 +1,45 @@
+// Host services for the command line (core/cli): whole-file reads and writes, directories, wall
+// time, terminals and child processes. Only tools use these; servers go through io::Env.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/status.h"
+
+namespace kz::real {
+
+Result<std::string> read_text_file(const std::string& path);
+Status write_text_file(const std::string& path, std::string_view text);
+Status make_dirs(const std::string& path);
+bool path_exists(const std::string& path);
+bool is_directory(const std::string& path);
+
+// Monotonic wall time, for measuring how long a command took.
+int64_t monotonic_ns();
+// CPU time used by this process (benchmarks on a shared machine).
+int64_t process_cpu_ns();
+// True if stderr is a terminal (progress lines are shown only then, and never when CI is set).
+bool stderr_is_tty();
+// A 64-bit FNV-1a hash of this executable's bytes: identifies the build that made a run.
+std::string self_build_id();
+std::string self_exe_path();
+
+struct ChildResult {
+  int exit_code = -1;
+  std::string stdout_text;
+};
+
+// Runs `argv` as a child process, capturing its stdout (stderr passes through unless quiet).
+Result<ChildResult> run_child(const std::vector<std::string>& argv, bool quiet_stderr);
+
+// Runs up to `jobs` children at a time for each argv produced by `next` (returns false when
+// done); `done(i, result)` is called as each finishes, in completion order.
+Status run_children(int jobs, const std::function<bool(std::vector<std::string>* argv)>& next,
+                    const std::function<void(size_t index, const Result<ChildResult>& result)>& done,
+                    bool quiet_stderr);
+
+}  // namespace kz::real

@@ -1,0 +1,85 @@
+#include "sim/testbed/history.h"
+
+#include "core/base/assert.h"
+
+namespace kz::testbed {
+
+std::string_view op_type_name(OpType type) {
+  switch (type) {
+    case OpType::kInvoke: return "invoke";
+    case OpType::kOk: return "ok";
+    case OpType::kFail: return "fail";
+    case OpType::kInfo: return "info";
+  }
+  return "?";
+}
+
+uint64_t History::invoke(int64_t time_ns, const std::string& process, const std::string& f, nlohmann::json value) {
+  uint64_t op = invoke_index_.size() + 1;
+  HistoryEntry e;
+  e.index = entries_.size();
+  e.op = op;
+  e.time_ns = time_ns;
+  e.type = OpType::kInvoke;
+  e.process = process;
+  e.f = f;
+  e.value = std::move(value);
+  invoke_index_.push_back(entries_.size());
+  completion_index_.push_back(-1);
+  entries_.push_back(std::move(e));
+  return op;
+}
+
+void History::complete(int64_t time_ns, uint64_t op, OpType type, nlohmann::json value, const std::string& error) {
+  KZ_ASSERT(op >= 1 && op <= invoke_index_.size());
+  KZ_ASSERT_MSG(completion_index_[op - 1] < 0, "operation completed twice");
+  const HistoryEntry& inv = entries_[invoke_index_[op - 1]];
+  KZ_ASSERT(time_ns >= inv.time_ns);
+  HistoryEntry e;
+  e.index = entries_.size();
+  e.op = op;
+  e.time_ns = time_ns;
+  e.type = type;
+  e.process = inv.process;
+  e.f = inv.f;
+  e.value = std::move(value);
+  e.error = error;
+  completion_index_[op - 1] = static_cast<int64_t>(entries_.size());
+  entries_.push_back(std::move(e));
+}
+
+void History::ok(int64_t time_ns, uint64_t op, nlohmann::json value) {
+  complete(time_ns, op, OpType::kOk, std::move(value), "");
+}
+void History::fail(int64_t time_ns, uint64_t op, const std::string& error) {
+  complete(time_ns, op, OpType::kFail, nullptr, error);
+}
+void History::info(int64_t time_ns, uint64_t op, const std::string& error) {
+  complete(time_ns, op, OpType::kInfo, nullptr, error);
+}
+
+const HistoryEntry& History::invocation(uint64_t op) const {
+  KZ_ASSERT(op >= 1 && op <= invoke_index_.size());
+  return entries_[invoke_index_[op - 1]];
+}
+
+const HistoryEntry* History::completion(uint64_t op) const {
+  KZ_ASSERT(op >= 1 && op <= invoke_index_.size());
+  int64_t i = completion_index_[op - 1];
+  return i < 0 ? nullptr : &entries_[static_cast<size_t>(i)];
+}
+
+std::string History::to_jsonl() const {
+  std::string out;
+  for (const HistoryEntry& e : entries_) {
+    nlohmann::json j = {{"index", e.index}, {"op", e.op},         {"time_ns", e.time_ns},
+                        {"type", op_type_name(e.type)}, {"process", e.process}, {"f", e.f}};
+    if (!e.value.is_null()) j["value"] = e.value;
+    if (!e.error.empty()) j["error"] = e.error;
+    out += j.dump();
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace kz::testbed

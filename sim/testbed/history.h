@@ -1,0 +1,49 @@
+// Histories: every client operation of a run, recorded as invoke / ok / fail / info with true
+// simulated times (Jepsen's model). `fail` means the operation certainly did not take effect;
+// `info` means its outcome is unknown (a timeout, a lost connection): checkers must allow both.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace kz::testbed {
+
+enum class OpType : uint8_t { kInvoke, kOk, kFail, kInfo };
+std::string_view op_type_name(OpType type);
+
+struct HistoryEntry {
+  uint64_t index = 0;  // position in the history
+  uint64_t op = 0;     // the operation this entry belongs to (invoke and completion share it)
+  int64_t time_ns = 0;
+  OpType type = OpType::kInvoke;
+  std::string process;  // the client ("c3")
+  std::string f;        // the function: "write", "read", "cas", "echo"...
+  nlohmann::json value;  // arguments on invoke, results on completion
+  std::string error;     // on fail/info
+};
+
+class History {
+ public:
+  uint64_t invoke(int64_t time_ns, const std::string& process, const std::string& f, nlohmann::json value);
+  void ok(int64_t time_ns, uint64_t op, nlohmann::json value);
+  void fail(int64_t time_ns, uint64_t op, const std::string& error);
+  void info(int64_t time_ns, uint64_t op, const std::string& error);
+
+  const std::vector<HistoryEntry>& entries() const { return entries_; }
+  // The invoke entry of an operation.
+  const HistoryEntry& invocation(uint64_t op) const;
+  // The completion of an operation, or null while pending.
+  const HistoryEntry* completion(uint64_t op) const;
+  size_t ops() const { return invoke_index_.size(); }
+  std::string to_jsonl() const;
+
+ private:
+  void complete(int64_t time_ns, uint64_t op, OpType type, nlohmann::json value, const std::string& error);
+  std::vector<HistoryEntry> entries_;
+  std::vector<size_t> invoke_index_;      // op id - 1 -> entry index
+  std::vector<int64_t> completion_index_;  // op id - 1 -> entry index, -1 while pending
+};
+
+}  // namespace kz::testbed
