@@ -1,0 +1,103 @@
+// `kz zookeeper`: a real ZooKeeper-compatible server process.
+//   kz zookeeper --config zoo.cfg              (the keys people know; myid in dataDir)
+//   kz zookeeper --port 2181 --data-dir /tmp/zk   (a standalone server)
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "core/cli/commands.h"
+#include "core/real/host.h"
+#include "core/real/real_runtime.h"
+#include "core/zk/server/server.h"
+
+namespace kz::cli {
+
+namespace {
+
+struct ZkArgs {
+  std::string config_path;
+  int port = 0;
+  std::string data_dir;
+  std::string log_level = "info";
+};
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "kz zookeeper: %s\n", message.c_str());
+  return 2;
+}
+
+int cmd_zookeeper(const ZkArgs& args) {
+  zk::ServerConfig config;
+  if (!args.config_path.empty()) {
+    Result<std::string> text = real::read_text_file(args.config_path);
+    if (!text.is_ok()) return fail(text.status().message());
+    Result<zk::ServerConfig> parsed = zk::parse_server_config(*text, args.config_path);
+    if (!parsed.is_ok()) return fail(parsed.status().message());
+    config = std::move(*parsed);
+  }
+  if (args.port != 0) config.client_port = static_cast<uint16_t>(args.port);
+  if (!args.data_dir.empty()) {
+    config.data_dir = args.data_dir;
+    config.data_log_dir = args.data_dir;
+  }
+  if (config.data_dir.empty()) return fail("dataDir is required (--data-dir or dataDir= in the config)");
+  if (Status st = real::make_dirs(config.data_dir); !st.is_ok()) return fail(st.message());
+  std::string myid_path = config.data_dir + "/myid";
+  if (real::path_exists(myid_path)) {
+    Result<std::string> myid = real::read_text_file(myid_path);
+    if (!myid.is_ok()) return fail(myid.status().message());
+    if (Status st = zk::apply_myid(config, *myid, myid_path); !st.is_ok()) return fail(st.message());
+  }
+  if (Status st = zk::validate_server_config(config); !st.is_ok()) return fail(st.message());
+  if (config.servers.size() > 1) {
+    return fail(fmt::format("{}: an ensemble of {} servers needs the quorum layer, which this build does not have "
+                            "yet; run a standalone server (one or no server.N line)",
+                            args.config_path, config.servers.size()));
+  }
+  Level level = Level::kInfo;
+  if (!parse_level(args.log_level, &level)) return fail("--log-level: expected debug, info, warn or error");
+  real::RealRuntimeOptions options;
+  options.node = config.my_id > 0 ? fmt::format("zk{}", config.my_id) : "zk";
+  options.log_level = level;
+  Result<std::unique_ptr<real::RealRuntime>> rt = real::RealRuntime::create(options);
+  if (!rt.is_ok()) return fail(rt.status().message());
+  io::Env& env = (*rt)->env();
+  for (const std::string& w : config.warnings) env.log.warn("config", "{}", w);
+  int exit_code = 0;
+  env.spawn("zk-main", [&] {
+    auto server = zk::ZkServer::create(env, config);
+    Status st = server->start();
+    if (!st.is_ok()) {
+      env.log.error("zk", "cannot start: {}", st.to_string());
+      exit_code = 1;
+      (*rt)->stop();
+      return;
+    }
+    server->wait_stopped();
+    exit_code = 1;
+    (*rt)->stop();
+  });
+  (*rt)->run();
+  if ((*rt)->stop_signal() != 0) env.log.info("zk", "stopped by signal {}", (*rt)->stop_signal());
+  return exit_code;
+}
+
+void register_zookeeper(CLI::App& app) {
+  static ZkArgs args;
+  auto* cmd = app.add_subcommand("zookeeper",
+                                 "Run a ZooKeeper-compatible server.\n"
+                                 "Examples:\n"
+                                 "  kz zookeeper --port 2181 --data-dir /tmp/zk\n"
+                                 "  kz zookeeper --config /etc/zookeeper/zoo.cfg");
+  cmd->add_option("--config,-c", args.config_path, "zoo.cfg file");
+  cmd->add_option("--port,-p", args.port, "client port (overrides clientPort)");
+  cmd->add_option("--data-dir,-d", args.data_dir, "data directory (overrides dataDir and dataLogDir)");
+  cmd->add_option("--log-level", args.log_level, "debug, info, warn or error")->default_val("info");
+  cmd->callback([] { set_exit_code(cmd_zookeeper(args)); });
+}
+
+}  // namespace
+
+KZ_COMMAND("zookeeper", register_zookeeper);
+
+}  // namespace kz::cli

@@ -1,0 +1,498 @@
+#include "core/zk/server/connection.h"
+
+#include <fmt/format.h>
+
+#include "core/zk/jute.h"
+#include "core/zk/reads.h"
+#include "core/zk/server/server.h"
+
+namespace kz::zk {
+
+namespace {
+
+constexpr int32_t kXidNotification = -1;
+constexpr int32_t kXidPing = -2;
+constexpr int32_t kXidAuth = -4;
+constexpr int32_t kXidSetWatches = -8;
+
+uint32_t be32(const char* p) {
+  return (static_cast<uint32_t>(static_cast<uint8_t>(p[0])) << 24) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 16) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 8) | static_cast<uint32_t>(static_cast<uint8_t>(p[3]));
+}
+
+bool is_four_letter_word(std::string_view w) {
+  static const char* kWords[] = {"conf", "cons", "crst", "dump", "envi", "gtmk", "ruok", "stmk", "srst",
+                                 "srvr", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash", "dirs"};
+  for (const char* k : kWords) {
+    if (w == k) return true;
+  }
+  return false;
+}
+
+template <typename T>
+std::string encode(const T& v) {
+  return jute_encode(v);
+}
+
+}  // namespace
+
+Connection::Connection(std::shared_ptr<ZkServer> server, std::unique_ptr<io::Stream> stream, uint64_t number)
+    : server_(std::move(server)),
+      env_(server_->env()),
+      stream_(std::move(stream)),
+      number_(number),
+      outbox_ready_(*env_.sched),
+      writer_done_(*env_.sched) {
+  client_ip_ = stream_->peer().host;
+  auth_.push_back(Id{"ip", client_ip_});
+}
+
+Connection::~Connection() = default;
+
+void Connection::close(std::string_view reason) {
+  if (closing_) return;
+  closing_ = true;
+  env_.log.debug("zk", "closing connection from {} (session 0x{:x}): {}", stream_->peer().to_string(), session_id_,
+                 reason);
+  outbox_ready_.set();  // the writer flushes what is queued, then closes the stream
+}
+
+std::string Connection::frame_reply(int32_t xid, int64_t zxid, int32_t err, std::string_view body) {
+  JuteWriter w;
+  w.write_int(0);  // frame length, patched below
+  jute_write(w, ReplyHeader{xid, zxid, err});
+  std::string out = w.take();
+  out.append(body);
+  int32_t len = static_cast<int32_t>(out.size() - 4);
+  out[0] = static_cast<char>(len >> 24);
+  out[1] = static_cast<char>(len >> 16);
+  out[2] = static_cast<char>(len >> 8);
+  out[3] = static_cast<char>(len);
+  return out;
+}
+
+void Connection::send(std::string frame) {
+  if (closing_) return;
+  outbox_.push_back(std::move(frame));
+  packets_sent_++;
+  server_->mutable_stats().packets_sent++;
+  outbox_ready_.set();
+}
+
+void Connection::writer_loop() {
+  auto self = shared_from_this();
+  std::string buf;
+  for (;;) {
+    while (outbox_.empty() && !closing_) {
+      outbox_ready_.reset();
+      outbox_ready_.wait();
+    }
+    if (outbox_.empty()) break;
+    buf.clear();
+    std::vector<std::string> batch;
+    batch.swap(outbox_);
+    for (auto& f : batch) buf += f;
+    if (!stream_->write_all(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf.data()), buf.size()))
+             .is_ok()) {
+      closing_ = true;
+      break;
+    }
+  }
+  stream_->close();
+  writer_done_.set();
+}
+
+void Connection::run() {
+  auto self = shared_from_this();
+  env_.spawn("zk-conn-writer", [self] { self->writer_loop(); });
+  struct Detach {
+    Connection* c;
+    ~Detach() {
+      c->closing_ = true;
+      c->outbox_ready_.set();
+      c->server_->detach(*c);
+    }
+  } detach{this};
+
+  const int32_t frame_max = server_->config().jute_max_buffer_bytes + kJuteExtraBufferBytes;
+  std::string in;
+  size_t pos = 0;
+  std::vector<uint8_t> chunk(64 * 1024);
+  auto fill = [&](size_t need) -> bool {
+    while (in.size() - pos < need) {
+      if (closing_) return false;
+      if (pos > 0 && pos == in.size()) {
+        in.clear();
+        pos = 0;
+      }
+      Result<size_t> n = stream_->read_some(chunk);
+      if (!n.is_ok() || *n == 0) return false;
+      in.append(reinterpret_cast<const char*>(chunk.data()), *n);
+    }
+    return true;
+  };
+  bool first = true;
+  while (!closing_) {
+    if (!fill(4)) return;
+    if (first) {
+      first = false;
+      std::string_view word(in.data() + pos, 4);
+      if (is_four_letter_word(word)) {
+        handle_four_letter_word(std::string(word));
+        return;
+      }
+    }
+    uint32_t len = be32(in.data() + pos);
+    if (len > static_cast<uint32_t>(frame_max)) {
+      env_.log.warn("zk", "packet of {} bytes from {} exceeds jute.maxbuffer ({}): closing the connection",
+                    static_cast<int32_t>(len), stream_->peer().to_string(), frame_max);
+      close("oversized packet");
+      return;
+    }
+    if (!fill(4 + len)) return;
+    std::string_view frame(in.data() + pos + 4, len);
+    Status st = connected_ || session_id_ != 0 ? dispatch(frame) : handshake(frame);
+    pos += 4 + len;
+    if (!st.is_ok()) {
+      env_.log.warn("zk", "malformed packet from {} (session 0x{:x}): {}: closing the connection",
+                    stream_->peer().to_string(), session_id_, st.to_string());
+      close("malformed packet");
+      return;
+    }
+    if (pos > 1024 * 1024) {  // keep the buffer from growing with a long pipelined stream
+      in.erase(0, pos);
+      pos = 0;
+    }
+  }
+}
+
+Status Connection::handshake(std::string_view frame) {
+  KZ_ASSIGN_OR_RETURN(ConnectRequest req, jute_decode<ConnectRequest>(frame));
+  read_only_flag_ = req.read_only.has_value();
+  if (req.last_zxid_seen > server_->last_zxid()) {
+    env_.log.warn("zk", "refusing session request from {}: it has seen zxid 0x{:x}, our last zxid is 0x{:x}",
+                  stream_->peer().to_string(), req.last_zxid_seen, server_->last_zxid());
+    close("client is ahead of this server");
+    return Status::ok();
+  }
+  int32_t timeout_ms = server_->config().negotiate_session_timeout(req.timeout_ms);
+  if (req.session_id == 0) {
+    timeout_ms_ = timeout_ms;
+    session_id_ = server_->submit_create_session(*this, timeout_ms);
+    return Status::ok();
+  }
+  std::string passwd = req.passwd.value_or("");
+  if (!server_->attach_session(*this, req.session_id, passwd)) {
+    env_.log.info("zk", "invalid session 0x{:x} for client {}, probably expired", req.session_id,
+                  stream_->peer().to_string());
+    ConnectResponse resp;
+    resp.passwd = std::string(16, '\0');
+    if (read_only_flag_) resp.read_only = false;
+    JuteWriter w;
+    w.write_int(0);
+    jute_write(w, resp);
+    std::string out = w.take();
+    int32_t len = static_cast<int32_t>(out.size() - 4);
+    for (int i = 0; i < 4; i++) out[static_cast<size_t>(i)] = static_cast<char>(len >> (24 - 8 * i));
+    send(std::move(out));
+    close("session expired");
+    return Status::ok();
+  }
+  session_id_ = req.session_id;
+  timeout_ms_ = server_->sessions().at(session_id_).timeout_ms;
+  session_created(session_id_, timeout_ms_, server_->last_zxid());
+  env_.log.info("zk", "session 0x{:x} reconnected from {}", session_id_, stream_->peer().to_string());
+  return Status::ok();
+}
+
+void Connection::session_created(int64_t session_id, int32_t timeout_ms, int64_t zxid) {
+  session_id_ = session_id;
+  connected_ = true;
+  ConnectResponse resp;
+  resp.protocol_version = 0;
+  resp.timeout_ms = timeout_ms;
+  resp.session_id = session_id;
+  resp.passwd = server_->session_password(session_id);
+  if (read_only_flag_) resp.read_only = false;
+  JuteWriter w;
+  w.write_int(0);
+  jute_write(w, resp);
+  std::string out = w.take();
+  int32_t len = static_cast<int32_t>(out.size() - 4);
+  for (int i = 0; i < 4; i++) out[static_cast<size_t>(i)] = static_cast<char>(len >> (24 - 8 * i));
+  send(std::move(out));
+  (void)zxid;
+}
+
+void Connection::push_ready(int32_t xid, int32_t opcode, std::string reply) {
+  Entry e;
+  e.xid = xid;
+  e.opcode = opcode;
+  e.state = EntryState::kReady;
+  e.reply = std::move(reply);
+  e.received_ns = env_.clock->now_ns();
+  pending_.push_back(std::move(e));
+  pump();
+}
+
+void Connection::pump() {
+  while (!pending_.empty()) {
+    Entry& head = pending_.front();
+    if (head.state == EntryState::kWaitingWrite) return;
+    if (head.state == EntryState::kDeferredRead) head.reply = execute_read(head.xid, head.opcode, head.body);
+    server_->count_latency(env_.clock->now_ns() - head.received_ns);
+    send(std::move(head.reply));
+    pending_.pop_front();
+  }
+}
+
+Status Connection::dispatch(std::string_view frame) {
+  JuteReader r(frame, server_->config().jute_max_buffer_bytes + kJuteExtraBufferBytes);
+  RequestHeader h;
+  KZ_RETURN_IF_ERROR(jute_read(r, h));
+  std::string_view body = r.rest();
+  packets_received_++;
+  server_->mutable_stats().packets_received++;
+  if (!connected_) {
+    // Requests pipelined before the session exists wait for it: keep their order.
+    if (session_id_ == 0) return Status(Code::kInvalidArgument, "request before the session handshake");
+  }
+  server_->touch(session_id_);
+  int32_t opcode = h.type;
+  switch (static_cast<OpCode>(opcode)) {
+    case OpCode::kPing:
+      push_ready(h.xid, opcode, frame_reply(kXidPing, server_->last_zxid(), 0, ""));
+      return Status::ok();
+    case OpCode::kAuth: {
+      KZ_ASSIGN_OR_RETURN(AuthPacket packet, jute_decode<AuthPacket>(body));
+      ErrorCode e = authenticate(packet, server_->auth_config(), client_ip_, auth_);
+      push_ready(kXidAuth, opcode, frame_reply(kXidAuth, 0, static_cast<int32_t>(e), ""));
+      if (e != ErrorCode::kOk) {
+        env_.log.info("zk", "authentication failed for session 0x{:x} (scheme '{}')", session_id_, packet.scheme);
+        close("auth failed");
+      }
+      return Status::ok();
+    }
+    case OpCode::kSetWatches:
+    case OpCode::kSetWatches2: {
+      SetWatches2 req;
+      if (opcode == op(OpCode::kSetWatches)) {
+        KZ_ASSIGN_OR_RETURN(SetWatches old, jute_decode<SetWatches>(body));
+        req.relative_zxid = old.relative_zxid;
+        req.data_watches = std::move(old.data_watches);
+        req.exist_watches = std::move(old.exist_watches);
+        req.child_watches = std::move(old.child_watches);
+      } else {
+        KZ_ASSIGN_OR_RETURN(req, jute_decode<SetWatches2>(body));
+      }
+      // Deferred behind pending writes like any read, so the catch-up events are computed against
+      // the tree the client's earlier writes produced.
+      Entry e;
+      e.xid = kXidSetWatches;
+      e.opcode = opcode;
+      e.state = EntryState::kDeferredRead;
+      e.body = std::string(body);
+      e.received_ns = env_.clock->now_ns();
+      pending_.push_back(std::move(e));
+      pump();
+      return Status::ok();
+    }
+    case OpCode::kCloseSession: {
+      Entry e;
+      e.xid = h.xid;
+      e.opcode = opcode;
+      e.state = EntryState::kWaitingWrite;
+      e.received_ns = env_.clock->now_ns();
+      pending_.push_back(std::move(e));
+      server_->submit_close_session(session_id_, h.xid);
+      return Status::ok();
+    }
+    default:
+      break;
+  }
+  if (is_write_op(opcode) && opcode != op(OpCode::kSync)) {
+    Entry e;
+    e.xid = h.xid;
+    e.opcode = opcode;
+    e.state = EntryState::kWaitingWrite;
+    e.received_ns = env_.clock->now_ns();
+    pending_.push_back(std::move(e));
+    server_->submit_write(*this, h.xid, opcode, body);
+    return Status::ok();
+  }
+  if (pending_.empty()) {
+    Entry e;
+    e.xid = h.xid;
+    e.opcode = opcode;
+    e.received_ns = env_.clock->now_ns();
+    e.reply = execute_read(h.xid, opcode, body);
+    e.state = EntryState::kReady;
+    pending_.push_back(std::move(e));
+    pump();
+  } else {
+    Entry e;
+    e.xid = h.xid;
+    e.opcode = opcode;
+    e.state = EntryState::kDeferredRead;
+    e.body = std::string(body);
+    e.received_ns = env_.clock->now_ns();
+    pending_.push_back(std::move(e));
+  }
+  return Status::ok();
+}
+
+std::string Connection::execute_read(int32_t xid, int32_t opcode, std::string_view body) {
+  const DataTree& tree = server_->tree();
+  WatchManager& watches = server_->mutable_watches();
+  ReadContext ctx{.session_id = session_id_, .watcher = session_id_, .auth = &auth_};
+  int64_t zxid = tree.last_zxid();
+  int32_t length_max = server_->config().jute_max_buffer_bytes + kJuteExtraBufferBytes;
+  auto reply = [&](auto result) -> std::string {
+    if (!result.ok()) return frame_reply(xid, zxid, static_cast<int32_t>(result.err), "");
+    return frame_reply(xid, zxid, 0, encode(result.value));
+  };
+  auto marshalling = [&](const Status& st) {
+    env_.log.warn("zk", "session 0x{:x}: malformed {} request: {}", session_id_, op_code_name(opcode), st.to_string());
+    return frame_reply(xid, zxid, static_cast<int32_t>(ErrorCode::kMarshallingError), "");
+  };
+  switch (static_cast<OpCode>(opcode)) {
+    case OpCode::kExists: {
+      auto r = jute_decode<ExistsRequest>(body, length_max);
+      return r.is_ok() ? reply(read_exists(tree, watches, ctx, *r)) : marshalling(r.status());
+    }
+    case OpCode::kGetData: {
+      auto r = jute_decode<GetDataRequest>(body, length_max);
+      return r.is_ok() ? reply(read_get_data(tree, watches, ctx, *r)) : marshalling(r.status());
+    }
+    case OpCode::kGetChildren: {
+      auto r = jute_decode<GetChildrenRequest>(body, length_max);
+      return r.is_ok() ? reply(read_get_children(tree, watches, ctx, *r)) : marshalling(r.status());
+    }
+    case OpCode::kGetChildren2: {
+      auto r = jute_decode<GetChildren2Request>(body, length_max);
+      return r.is_ok() ? reply(read_get_children2(tree, watches, ctx, *r)) : marshalling(r.status());
+    }
+    case OpCode::kGetAcl: {
+      auto r = jute_decode<GetACLRequest>(body, length_max);
+      return r.is_ok() ? reply(read_get_acl(tree, ctx, *r)) : marshalling(r.status());
+    }
+    case OpCode::kGetAllChildrenNumber: {
+      auto r = jute_decode<GetAllChildrenNumberRequest>(body, length_max);
+      return r.is_ok() ? reply(read_get_all_children_number(tree, ctx, *r)) : marshalling(r.status());
+    }
+    case OpCode::kGetEphemerals: {
+      auto r = jute_decode<GetEphemeralsRequest>(body, length_max);
+      return r.is_ok() ? frame_reply(xid, zxid, 0, encode(read_get_ephemerals(tree, ctx, *r))) : marshalling(r.status());
+    }
+    case OpCode::kMultiRead: {
+      auto r = jute_decode<MultiRequest>(body, length_max);
+      return r.is_ok() ? frame_reply(xid, zxid, 0, encode(read_multi(tree, watches, ctx, *r))) : marshalling(r.status());
+    }
+    case OpCode::kSync: {
+      auto r = jute_decode<SyncRequest>(body, length_max);
+      return r.is_ok() ? frame_reply(xid, zxid, 0, encode(SyncResponse{r->path})) : marshalling(r.status());
+    }
+    case OpCode::kAddWatch: {
+      auto r = jute_decode<AddWatchRequest>(body, length_max);
+      if (!r.is_ok()) return marshalling(r.status());
+      ErrorCode e = add_watch(watches, ctx, *r);
+      return frame_reply(xid, zxid, static_cast<int32_t>(e), e == ErrorCode::kOk ? encode(ErrorResponse{0}) : "");
+    }
+    case OpCode::kCheckWatches: {
+      auto r = jute_decode<CheckWatchesRequest>(body, length_max);
+      return r.is_ok() ? frame_reply(xid, zxid, static_cast<int32_t>(check_watches(watches, ctx, *r)), "")
+                       : marshalling(r.status());
+    }
+    case OpCode::kRemoveWatches: {
+      auto r = jute_decode<RemoveWatchesRequest>(body, length_max);
+      return r.is_ok() ? frame_reply(xid, zxid, static_cast<int32_t>(remove_watches(watches, ctx, *r)), "")
+                       : marshalling(r.status());
+    }
+    case OpCode::kWhoAmI:
+      return frame_reply(xid, zxid, 0, encode(WhoAmIResponse{who_am_i(auth_)}));
+    case OpCode::kSetWatches:
+    case OpCode::kSetWatches2: {
+      SetWatches2 req;
+      if (opcode == op(OpCode::kSetWatches)) {
+        auto old = jute_decode<SetWatches>(body, length_max);
+        if (!old.is_ok()) return marshalling(old.status());
+        req.relative_zxid = old->relative_zxid;
+        req.data_watches = old->data_watches;
+        req.exist_watches = old->exist_watches;
+        req.child_watches = old->child_watches;
+      } else {
+        auto r = jute_decode<SetWatches2>(body, length_max);
+        if (!r.is_ok()) return marshalling(r.status());
+        req = *r;
+      }
+      for (const WatchEvent& e : watches.set_watches(tree, session_id_, req)) notify(e.event, e.zxid);
+      return frame_reply(kXidSetWatches, zxid, 0, "");
+    }
+    default:
+      return frame_reply(xid, zxid, static_cast<int32_t>(ErrorCode::kUnimplemented), "");
+  }
+}
+
+void Connection::write_applied(int32_t xid, int64_t zxid, const ApplyResult& result) {
+  Entry* entry = nullptr;
+  for (Entry& e : pending_) {
+    if (e.state == EntryState::kWaitingWrite) {
+      entry = &e;
+      break;
+    }
+  }
+  if (entry == nullptr || entry->xid != xid) {
+    env_.log.warn("zk", "session 0x{:x}: applied cxid {} does not match the oldest pending write", session_id_, xid);
+    return;
+  }
+  int32_t opcode = entry->opcode;
+  std::string body;
+  int32_t err = static_cast<int32_t>(result.err);
+  if (result.err == ErrorCode::kOk || opcode == op(OpCode::kMulti)) {
+    switch (static_cast<OpCode>(opcode)) {
+      case OpCode::kCreate:
+        body = encode(CreateResponse{result.path});
+        break;
+      case OpCode::kCreate2:
+      case OpCode::kCreateContainer:
+      case OpCode::kCreateTtl:
+        body = encode(Create2Response{result.path, result.stat});
+        break;
+      case OpCode::kSetData:
+        body = encode(SetDataResponse{result.stat});
+        break;
+      case OpCode::kSetAcl:
+        body = encode(SetACLResponse{result.stat});
+        break;
+      case OpCode::kMulti:
+        body = encode(MultiResponse{multi_op_results(result)});
+        err = 0;  // per-op results carry the errors; the header says OK, as ZooKeeper does
+        break;
+      default:
+        break;  // delete, check, closeSession: no body
+    }
+  }
+  entry->reply = frame_reply(xid, zxid, err, body);
+  entry->state = EntryState::kReady;
+  pump();
+}
+
+void Connection::write_failed(int32_t xid, ErrorCode err) {
+  for (Entry& e : pending_) {
+    if (e.state == EntryState::kWaitingWrite && e.xid == xid) {
+      e.reply = frame_reply(xid, server_->last_zxid(), static_cast<int32_t>(err), "");
+      e.state = EntryState::kReady;
+      break;
+    }
+  }
+  pump();
+}
+
+void Connection::notify(const WatcherEvent& event, int64_t zxid) {
+  send(frame_reply(kXidNotification, zxid, 0, encode(event)));
+}
+
+void Connection::session_closed() { close("session closed"); }
+
+}  // namespace kz::zk

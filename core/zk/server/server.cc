@@ -1,0 +1,409 @@
+#include "core/zk/server/server.h"
+
+#include <fmt/format.h>
+
+#include "core/zk/server/connection.h"
+#include "core/zk/snapshot.h"
+
+namespace kz::zk {
+
+namespace {
+
+// ZooKeeper derives a session's password from its id and a fixed secret, so any server can check
+// it without storing it (and a restarted server still accepts its clients).
+constexpr uint64_t kSessionSecret = 0xB3415C00ULL;
+
+uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+Txn make_txn(const Prepared& p, int64_t session_id, int32_t xid, int64_t zxid, int64_t time_ms) {
+  Txn txn;
+  txn.header.client_id = session_id;
+  txn.header.cxid = xid;
+  txn.header.zxid = zxid;
+  txn.header.time_ms = time_ms;
+  txn.header.type = p.type;
+  txn.body = p.body;
+  return txn;
+}
+
+}  // namespace
+
+std::shared_ptr<ZkServer> ZkServer::create(io::Env& env, ServerConfig config) {
+  return std::shared_ptr<ZkServer>(new ZkServer(env, std::move(config)));
+}
+
+ZkServer::ZkServer(io::Env& env, ServerConfig config)
+    : env_(env),
+      config_(std::move(config)),
+      tree_(DataTreeConfig{.data_bytes_max = config_.jute_max_buffer_bytes, .extended_types_enabled = false, .config_data = {}}),
+      commit_ready_(*env.sched),
+      stopped_(*env.sched) {
+  auth_config_.super_digest = config_.super_digest;
+}
+
+ZkServer::~ZkServer() = default;
+
+std::string ZkServer::session_password(int64_t session_id) const {
+  uint64_t a = mix64(static_cast<uint64_t>(session_id) ^ kSessionSecret);
+  uint64_t b = mix64(a + kSessionSecret);
+  std::string out(16, '\0');
+  for (int i = 0; i < 8; i++) {
+    out[static_cast<size_t>(i)] = static_cast<char>(a >> (8 * i));
+    out[static_cast<size_t>(8 + i)] = static_cast<char>(b >> (8 * i));
+  }
+  return out;
+}
+
+Status ZkServer::recover() {
+  snapshots_ = std::make_unique<storage::SnapshotStore>(env_, config_.data_dir + "/version-2");
+  KZ_RETURN_IF_ERROR(snapshots_->init());
+  Result<std::optional<storage::Snapshot>> latest = snapshots_->load_latest();
+  if (!latest.is_ok()) return latest.status();
+  if (const std::optional<storage::Snapshot>& snap = *latest; snap.has_value()) {
+    std::string_view bytes(reinterpret_cast<const char*>(snap->state.data()), snap->state.size());
+    KZ_ASSIGN_OR_RETURN(RestoredSnapshot restored, decode_snapshot(bytes, tree_.config()));
+    tree_ = std::move(restored.tree);
+    env_.log.info("zk", "loaded snapshot at zxid 0x{:x} ({} nodes)", snap->zxid, tree_.node_count());
+  }
+  storage::TxnLogOptions log_options;
+  log_options.dir = config_.data_log_dir + "/version-2";
+  log_options.force_sync = config_.force_sync;
+  KZ_ASSIGN_OR_RETURN(log_, storage::TxnLog::open(env_, log_options));
+  KZ_ASSIGN_OR_RETURN(std::vector<storage::TxnRecord> records,
+                      log_->read_after(static_cast<uint64_t>(tree_.last_zxid())));
+  for (const storage::TxnRecord& r : records) {
+    std::string_view bytes(reinterpret_cast<const char*>(r.payload.data()), r.payload.size());
+    Result<Txn> txn = decode_txn(bytes);
+    if (!txn.is_ok()) {
+      return txn.status().with_context(fmt::format("txn log record zxid 0x{:x}", r.zxid));
+    }
+    if (txn->header.zxid <= tree_.last_zxid()) continue;
+    tree_.apply(txn->header, txn->body);
+  }
+  zxid_counter_ = tree_.last_zxid();
+  if (!records.empty()) env_.log.info("zk", "replayed {} txns from the log", records.size());
+  // Sessions restored from disk get a fresh deadline (their clients may reconnect).
+  int64_t now = env_.clock->now_ns();
+  for (auto& [id, timeout_ms] : tree_.sessions()) {
+    sessions_[id] = SessionInfo{.id = id, .timeout_ms = timeout_ms, .deadline_ns = now + ms_to_ns(timeout_ms)};
+  }
+  // Session ids: ZooKeeper's initializeNextSessionId (server id in the top byte, time below).
+  uint64_t time_part = (static_cast<uint64_t>(env_.clock->wall_ms()) << 24) >> 8;
+  next_session_id_ = static_cast<int64_t>((static_cast<uint64_t>(config_.my_id) << 56) | time_part);
+  return Status::ok();
+}
+
+Status ZkServer::listen() {
+  io::Address addr{config_.client_port_address, config_.client_port};
+  KZ_ASSIGN_OR_RETURN(listener_, env_.net->listen(addr));
+  client_address_ = listener_->address();
+  return Status::ok();
+}
+
+Status ZkServer::start() {
+  KZ_RETURN_IF_ERROR(recover().with_context("recovering " + config_.data_dir));
+  KZ_RETURN_IF_ERROR(listen().with_context(fmt::format("listening on {}:{}", config_.client_port_address,
+                                                       config_.client_port)));
+  auto self = shared_from_this();
+  env_.spawn("zk-commit", [self] { self->commit_loop(); });
+  env_.spawn("zk-sessions", [self] { self->session_loop(); });
+  env_.spawn("zk-accept", [self] { self->accept_loop(); });
+  env_.log.info("zk", "serving clients on {} (standalone, last zxid 0x{:x}, {} sessions)",
+                client_address_.to_string(), tree_.last_zxid(), sessions_.size());
+  env_.log.event("zk_serving", {Field("role", "standalone"), Field("zxid", tree_.last_zxid())});
+  return Status::ok();
+}
+
+void ZkServer::wait_stopped() { stopped_.wait(); }
+
+void ZkServer::stop() {
+  if (listener_) listener_->close();
+  std::vector<Connection*> conns;
+  for (auto& [n, c] : connections_) conns.push_back(c);
+  for (Connection* c : conns) c->close("server stopping");
+  stopped_.set();
+}
+
+void ZkServer::fail(const Status& status) {
+  if (failed_) return;
+  failed_ = true;
+  env_.log.error("zk", "fatal: {}; the server stops serving", status.to_string());
+  stop();
+}
+
+void ZkServer::accept_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    Result<std::unique_ptr<io::Stream>> s = listener_->accept();
+    if (!s.is_ok()) {
+      if (!failed_ && !stopped_.is_set()) env_.log.warn("zk", "accept failed: {}", s.status().to_string());
+      return;
+    }
+    if (config_.max_client_cnxns > 0) {
+      std::string ip = (*s)->peer().host;
+      int same = 0;
+      for (auto& [n, c] : connections_) same += c->peer().host == ip ? 1 : 0;
+      if (same >= config_.max_client_cnxns) {
+        env_.log.warn("zk", "too many connections from {} (maxClientCnxns={}): refused", ip, config_.max_client_cnxns);
+        (*s)->close();
+        continue;
+      }
+    }
+    stats_.connections_accepted++;
+    auto conn = std::make_shared<Connection>(self, std::move(*s), next_connection_number_++);
+    connections_[conn->number()] = conn.get();
+    env_.spawn("zk-conn", [conn] { conn->run(); });
+  }
+}
+
+void ZkServer::detach(Connection& conn) {
+  connections_.erase(conn.number());
+  if (conn.session_id() != 0) {
+    auto it = sessions_.find(conn.session_id());
+    if (it != sessions_.end() && it->second.connection == &conn) it->second.connection = nullptr;
+    // The client re-arms its watches with setWatches when it reconnects.
+    watches_.remove_watcher(conn.session_id());
+  }
+}
+
+void ZkServer::touch(int64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return;
+  it->second.deadline_ns = env_.clock->now_ns() + ms_to_ns(it->second.timeout_ms);
+}
+
+bool ZkServer::attach_session(Connection& conn, int64_t session_id, const std::string& passwd) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || it->second.closing) return false;
+  if (passwd != session_password(session_id)) return false;
+  if (it->second.connection != nullptr && it->second.connection != &conn) {
+    // The client moved to a new connection: the old one must not serve this session any more.
+    Connection* old = it->second.connection;
+    it->second.connection = nullptr;
+    old->close("session moved to a new connection");
+  }
+  it->second.connection = &conn;
+  touch(session_id);
+  return true;
+}
+
+void ZkServer::enqueue_txn(Txn txn) {
+  std::string bytes = encode_txn(txn);
+  Status st = log_->append(static_cast<uint64_t>(txn.header.zxid),
+                           std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  if (!st.is_ok()) {
+    fail(st.with_context("appending to the txn log"));
+    return;
+  }
+  commit_queue_.push_back(std::move(txn));
+  commit_ready_.set();
+}
+
+void ZkServer::submit_write(Connection& conn, int32_t xid, int32_t opcode, std::string_view body) {
+  if (failed_) {
+    conn.write_failed(xid, ErrorCode::kConnectionLoss);
+    return;
+  }
+  int64_t zxid = next_zxid();
+  PrepareContext ctx{.session_id = conn.session_id(), .auth = &conn.auth(), .zxid = zxid};
+  Preparer prep(tree_, pending_);
+  Prepared p;
+  int32_t length_max = config_.jute_max_buffer_bytes + kJuteExtraBufferBytes;
+  auto bad = [&](const Status& st) {
+    env_.log.warn("zk", "session 0x{:x}: malformed {} request: {}", conn.session_id(), op_code_name(opcode),
+                  st.to_string());
+    Prepared e;
+    e.type = op(OpCode::kError);
+    e.body = ErrorTxn{static_cast<int32_t>(ErrorCode::kMarshallingError)};
+    e.err = ErrorCode::kMarshallingError;
+    return e;
+  };
+  switch (static_cast<OpCode>(opcode)) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer: {
+      auto r = jute_decode<CreateRequest>(body, length_max);
+      p = r.is_ok() ? prep.create(ctx, opcode, *r) : bad(r.status());
+      break;
+    }
+    case OpCode::kCreateTtl: {
+      auto r = jute_decode<CreateTTLRequest>(body, length_max);
+      p = r.is_ok() ? prep.create_ttl(ctx, *r) : bad(r.status());
+      break;
+    }
+    case OpCode::kDelete: {
+      auto r = jute_decode<DeleteRequest>(body, length_max);
+      p = r.is_ok() ? prep.remove(ctx, *r) : bad(r.status());
+      break;
+    }
+    case OpCode::kSetData: {
+      auto r = jute_decode<SetDataRequest>(body, length_max);
+      p = r.is_ok() ? prep.set_data(ctx, *r) : bad(r.status());
+      break;
+    }
+    case OpCode::kSetAcl: {
+      auto r = jute_decode<SetACLRequest>(body, length_max);
+      p = r.is_ok() ? prep.set_acl(ctx, *r) : bad(r.status());
+      break;
+    }
+    case OpCode::kCheck: {
+      auto r = jute_decode<CheckVersionRequest>(body, length_max);
+      p = r.is_ok() ? prep.check(ctx, *r) : bad(r.status());
+      break;
+    }
+    case OpCode::kMulti: {
+      auto r = jute_decode<MultiRequest>(body, length_max);
+      p = r.is_ok() ? prep.multi(ctx, *r) : bad(r.status());
+      break;
+    }
+    default: {
+      Prepared e;
+      e.type = op(OpCode::kError);
+      e.body = ErrorTxn{static_cast<int32_t>(ErrorCode::kUnimplemented)};
+      e.err = ErrorCode::kUnimplemented;
+      p = e;
+      break;
+    }
+  }
+  enqueue_txn(make_txn(p, conn.session_id(), xid, zxid, env_.clock->wall_ms()));
+}
+
+int64_t ZkServer::submit_create_session(Connection& conn, int32_t timeout_ms) {
+  int64_t session_id = ++next_session_id_;
+  // The session exists (for attach and expiry) from now; the txn makes it durable and replicated.
+  sessions_[session_id] = SessionInfo{.id = session_id,
+                                      .timeout_ms = timeout_ms,
+                                      .deadline_ns = env_.clock->now_ns() + ms_to_ns(timeout_ms),
+                                      .connection = &conn};
+  int64_t zxid = next_zxid();
+  PrepareContext ctx{.session_id = session_id, .auth = &conn.auth(), .zxid = zxid};
+  Prepared p = Preparer(tree_, pending_).create_session(ctx, timeout_ms);
+  enqueue_txn(make_txn(p, session_id, 0, zxid, env_.clock->wall_ms()));
+  return session_id;
+}
+
+void ZkServer::submit_close_session(int64_t session_id, int32_t xid) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || it->second.closing) return;
+  it->second.closing = true;
+  int64_t zxid = next_zxid();
+  PrepareContext ctx{.session_id = session_id, .auth = nullptr, .zxid = zxid};
+  AuthIds none;
+  ctx.auth = &none;
+  Prepared p = Preparer(tree_, pending_).close_session(ctx);
+  enqueue_txn(make_txn(p, session_id, xid, zxid, env_.clock->wall_ms()));
+}
+
+void ZkServer::commit_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    while (commit_queue_.empty()) {
+      commit_ready_.reset();
+      commit_ready_.wait();
+    }
+    // Everything queued now goes out with one fsync; what arrives meanwhile waits for the next.
+    std::deque<Txn> batch;
+    batch.swap(commit_queue_);
+    Status st = log_->flush();
+    stats_.log_flushes++;
+    if (!st.is_ok()) {
+      fail(st.with_context("flushing the txn log"));
+      return;
+    }
+    for (const Txn& txn : batch) apply(txn);
+    snapshot_if_due();
+  }
+}
+
+void ZkServer::apply(const Txn& txn) {
+  KZ_ASSERT_MSG(txn.header.zxid > tree_.last_zxid(),
+                fmt::format("zxid 0x{:x} applied after 0x{:x}", txn.header.zxid, tree_.last_zxid()));
+  ApplyResult result = tree_.apply(txn.header, txn.body);
+  pending_.forget_through(txn.header.zxid);
+  stats_.txns_committed++;
+  txns_since_snapshot_++;
+  for (const WatchEvent& e : watches_.trigger_all(result.triggers, txn.header.zxid)) {
+    auto it = sessions_.find(e.watcher);
+    if (it != sessions_.end() && it->second.connection != nullptr) it->second.connection->notify(e.event, e.zxid);
+  }
+  int64_t session_id = txn.header.client_id;
+  auto it = sessions_.find(session_id);
+  Connection* conn = it == sessions_.end() ? nullptr : it->second.connection;
+  if (txn.header.type == op(OpCode::kCreateSession)) {
+    env_.log.info("zk", "session 0x{:x} established", session_id);
+    if (conn != nullptr) conn->session_created(session_id, it->second.timeout_ms, txn.header.zxid);
+    return;
+  }
+  if (txn.header.type == op(OpCode::kCloseSession)) {
+    if (it != sessions_.end()) {
+      sessions_.erase(it);
+      if (conn != nullptr) {
+        conn->write_applied(txn.header.cxid, txn.header.zxid, result);
+        conn->session_closed();
+      }
+    }
+    return;
+  }
+  if (conn != nullptr) conn->write_applied(txn.header.cxid, txn.header.zxid, result);
+}
+
+void ZkServer::session_loop() {
+  auto self = shared_from_this();
+  int64_t tick_ns = ms_to_ns(std::max(1, config_.tick_time_ms / 2));
+  for (;;) {
+    env_.clock->sleep_for(tick_ns);
+    int64_t now = env_.clock->now_ns();
+    std::vector<int64_t> expired;
+    for (auto& [id, s] : sessions_) {
+      if (!s.closing && s.deadline_ns < now) expired.push_back(id);
+    }
+    for (int64_t id : expired) {
+      env_.log.info("zk", "session 0x{:x} expired (timeout {} ms)", id, sessions_[id].timeout_ms);
+      env_.log.event("session_expired", {Field("session", fmt::format("0x{:x}", id))});
+      stats_.sessions_expired++;
+      submit_close_session(id, 0);
+    }
+  }
+}
+
+void ZkServer::snapshot_if_due() {
+  if (snapshot_in_progress_ || txns_since_snapshot_ < static_cast<uint64_t>(config_.snap_count)) return;
+  txns_since_snapshot_ = 0;
+  snapshot_in_progress_ = true;
+  // The tree is serialized at once (a consistent snapshot), then written by its own fiber while
+  // requests go on.
+  std::string bytes = encode_snapshot(tree_);
+  uint64_t zxid = static_cast<uint64_t>(tree_.last_zxid());
+  auto self = shared_from_this();
+  env_.spawn("zk-snapshot", [self, bytes = std::move(bytes), zxid] {
+    Status st = self->snapshots_->write(
+        zxid, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    if (!st.is_ok()) {
+      self->env_.log.warn("zk", "snapshot at 0x{:x} failed: {}", zxid, st.to_string());
+    } else {
+      self->env_.log.info("zk", "snapshot written at zxid 0x{:x}", zxid);
+      if (self->config_.autopurge_purge_interval_hours > 0) {  // autopurge: after each snapshot
+        Status p = self->snapshots_->purge(static_cast<size_t>(self->config_.autopurge_snap_retain_count),
+                                           self->log_.get());
+        if (!p.is_ok()) self->env_.log.warn("zk", "purge failed: {}", p.to_string());
+      }
+    }
+    self->snapshot_in_progress_ = false;
+  });
+}
+
+void ZkServer::count_latency(int64_t latency_ns) {
+  stats_.latency_ns_total += latency_ns;
+  stats_.latency_samples++;
+  stats_.latency_ns_max = std::max(stats_.latency_ns_max, latency_ns);
+}
+
+bool ZkServer::four_letter_word_allowed(const std::string& word) const {
+  return config_.four_letter_words.count("*") > 0 || config_.four_letter_words.count(word) > 0;
+}
+
+}  // namespace kz::zk

@@ -1,0 +1,146 @@
+// ZkServer: kz's ZooKeeper server on one node's Env. It owns the data tree, the watch manager, the
+// sessions, the transaction log and snapshots, and the client listener; each client connection is a
+// Connection (connection.h) with its own fibers.
+//
+// Write path (standalone): a connection's write request is prepared against the tree and the
+// pending changes (prepare.h) into a txn with the next zxid, appended to the txn log and queued for
+// the committer. The committer fiber flushes everything queued with ONE fsync (group commit), then
+// applies each txn in zxid order: the tree changes, watches fire (notifications are queued on their
+// connections at once), and the originating connection gets its reply. A reply is never sent
+// before its txn is durable.
+//
+// Ordering per client: replies leave in request order; a read waits behind the writes its
+// connection issued before it, so a client always reads its own writes; a notification is queued
+// when its txn is applied, before any later reply, so a client sees the watch event before the new
+// data.
+//
+// Lifetime: the server is shared (std::shared_ptr) by every fiber it starts, so a node crash may
+// unwind those fibers in any order without leaving one of them with a dangling server.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/io/env.h"
+#include "core/runtime/sync.h"
+#include "core/zk/auth.h"
+#include "core/zk/data_tree.h"
+#include "core/zk/prepare.h"
+#include "core/zk/server/config.h"
+#include "core/zk/storage/snapshot_store.h"
+#include "core/zk/storage/txn_log.h"
+#include "core/zk/txn.h"
+#include "core/zk/watch_manager.h"
+
+namespace kz::zk {
+
+class Connection;
+
+struct SessionInfo {
+  int64_t id = 0;
+  int32_t timeout_ms = 0;
+  int64_t deadline_ns = 0;  // on the node's monotonic clock
+  Connection* connection = nullptr;  // the connection that holds it now (null: none)
+  bool closing = false;     // a closeSession txn is on its way
+};
+
+struct ServerStats {
+  uint64_t packets_received = 0;
+  uint64_t packets_sent = 0;
+  uint64_t txns_committed = 0;
+  uint64_t log_flushes = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t sessions_expired = 0;
+  int64_t latency_ns_total = 0;
+  int64_t latency_ns_max = 0;
+  uint64_t latency_samples = 0;
+};
+
+class ZkServer : public std::enable_shared_from_this<ZkServer> {
+ public:
+  static std::shared_ptr<ZkServer> create(io::Env& env, ServerConfig config);
+  ~ZkServer();
+
+  // Recovers the tree from the latest snapshot and the txn log, then starts listening and the
+  // server's fibers. Errors (a corrupt log, a port in use) name the file or address.
+  Status start();
+  // Blocks the calling fiber until the server stops (never, unless stop() or a fatal disk error).
+  void wait_stopped();
+  void stop();
+
+  const ServerConfig& config() const { return config_; }
+  const DataTree& tree() const { return tree_; }
+  io::Env& env() { return env_; }
+  const std::string& state() const { return state_; }  // "standalone"
+  int64_t last_zxid() const { return tree_.last_zxid(); }
+  const ServerStats& stats() const { return stats_; }
+  const std::map<int64_t, SessionInfo>& sessions() const { return sessions_; }
+  const io::Address& client_address() const { return client_address_; }
+  size_t connection_count() const { return connections_.size(); }
+  size_t outstanding_requests() const { return commit_queue_.size(); }
+  const WatchManager& watches() const { return watches_; }
+
+  // ---- used by Connection ----
+  // Prepares a write of `opcode` for the session and queues its txn; the reply comes through
+  // Connection::write_applied when the txn is applied.
+  void submit_write(Connection& conn, int32_t xid, int32_t opcode, std::string_view body);
+  // Registers a new session held by `conn` and queues its createSession txn; returns its id.
+  int64_t submit_create_session(Connection& conn, int32_t timeout_ms);
+  void submit_close_session(int64_t session_id, int32_t xid);
+  // Attaches a reconnecting client to its session; false if the session is gone or the
+  // password does not match.
+  bool attach_session(Connection& conn, int64_t session_id, const std::string& passwd);
+  void detach(Connection& conn);
+  void touch(int64_t session_id);
+  std::string session_password(int64_t session_id) const;
+  WatchManager& mutable_watches() { return watches_; }
+  const AuthConfig& auth_config() const { return auth_config_; }
+  void count_latency(int64_t latency_ns);
+  ServerStats& mutable_stats() { return stats_; }
+  bool four_letter_word_allowed(const std::string& word) const;
+  std::string four_letter_word(const std::string& word);
+
+ private:
+  ZkServer(io::Env& env, ServerConfig config);
+  Status recover();
+  Status listen();
+  void accept_loop();
+  void commit_loop();
+  void session_loop();
+  void snapshot_if_due();
+  void enqueue_txn(Txn txn);
+  void apply(const Txn& txn);
+  int64_t next_zxid() { return ++zxid_counter_; }
+  void fail(const Status& status);
+
+  io::Env& env_;
+  ServerConfig config_;
+  AuthConfig auth_config_;
+  std::string state_ = "standalone";
+  DataTree tree_;
+  PendingChanges pending_;
+  WatchManager watches_;
+  std::unique_ptr<storage::TxnLog> log_;
+  std::unique_ptr<storage::SnapshotStore> snapshots_;
+  std::unique_ptr<io::Listener> listener_;
+  io::Address client_address_;
+  int64_t zxid_counter_ = 0;
+  int64_t next_session_id_ = 0;
+  std::map<int64_t, SessionInfo> sessions_;
+  std::map<uint64_t, Connection*> connections_;  // by connection number (ordered: deterministic)
+  uint64_t next_connection_number_ = 1;
+  std::deque<Txn> commit_queue_;
+  rt::Event commit_ready_;
+  rt::Event stopped_;
+  uint64_t txns_since_snapshot_ = 0;
+  bool snapshot_in_progress_ = false;
+  bool failed_ = false;
+  ServerStats stats_;
+  friend class Connection;
+};
+
+}  // namespace kz::zk
