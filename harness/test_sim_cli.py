@@ -86,3 +86,18 @@ def test_explore_runs_seeds_in_processes(kz_bin, tmp_path):
     # Shards split the range.
     code, _, _, s0 = run_kz("sim", "explore", SCENARIO, "--seeds", "1..4", "--shard", "0/2", "--out", tmp_path / "a")
     assert s0["runs"] == 2
+
+
+def test_failing_run_prints_its_replay_command_and_replays(kz_bin, tmp_path):
+    # An impossible liveness bound (0 ms after the final heal) makes a run fail deterministically.
+    text = SCENARIO.read_text().replace("liveness_ms = 5000", "liveness_ms = 0")
+    scenario = tmp_path / "impossible.toml"
+    scenario.write_text(text)
+    out = tmp_path / "run"
+    code, _, stderr, s = run_kz("sim", "run", scenario, "--seed", 5, "--out", out)
+    assert code == 1, stderr
+    assert s["result"] == "fail"
+    assert f"reproduce with: kz sim run {scenario} --seed 5" in stderr
+    assert "FAIL liveness" in stderr
+    code, _, stderr, r = run_kz("sim", "replay", out)
+    assert code == 1 and r["reproduced"] is True and r["result"] == "fail"
