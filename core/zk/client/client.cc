@@ -78,7 +78,7 @@ std::shared_ptr<Client> Client::connect(io::Env& env, ClientOptions options) {
 }
 
 Client::Client(io::Env& env, ClientOptions options)
-    : env_(env), options_(std::move(options)), session_done_(*env.sched) {
+    : env_(env), options_(std::move(options)) {
   KZ_ASSERT(options_.session_timeout_ms > 0);
   KZ_ASSERT(options_.frame_bytes_max > 0);
   KZ_ASSERT(options_.requests_outstanding_max > 0);
@@ -148,10 +148,6 @@ int64_t Client::resolve_timeout(int64_t timeout_ns) const {
 // ---- the session fiber ----
 
 void Client::session_loop() {
-  struct Done {
-    Client* c;
-    ~Done() { c->session_done_.set(); }
-  } done{this};
   uint64_t attempts = 0;
   while (!closing_ && state_ != State::kExpired && state_ != State::kClosed) {
     if (attempts > 0 && options_.reconnect_delay_ns_max > 0) {

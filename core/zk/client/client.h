@@ -255,7 +255,6 @@ class Client : public std::enable_shared_from_this<Client> {
   rt::WaitList state_waiters_;
   rt::WaitList writer_waiters_;
   rt::WaitList room_waiters_;  // callers waiting for requests_outstanding_max to allow them
-  rt::Event session_done_;
   std::unique_ptr<rt::Channel<WatchedEvent>> events_;
 };
 

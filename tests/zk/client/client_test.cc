@@ -326,6 +326,21 @@ TEST(ZkClient, StateChangesAreReported) {
   });
 }
 
+TEST(ZkClient, CallsMadeWhileConnectingWaitForTheSession) {
+  ZkSim sim(14);
+  sim.run([&](io::Env& env) {
+    auto c = Client::connect(env, ZkSim::options());
+    EXPECT_EQ(c->state(), State::kConnecting);
+    auto r = c->create("/early", std::string("e"));  // queued until the handshake completes
+    ASSERT_TRUE(r.ok()) << error_code_name(r.err);
+    EXPECT_EQ(c->state(), State::kConnected);
+    auto container = c->create("/box", std::string(), CreateOptions{.mode = CreateMode::kContainer});
+    ASSERT_TRUE(container.ok()) << error_code_name(container.err);
+    EXPECT_EQ(container.value.stat.ephemeral_owner, kContainerEphemeralOwner);
+    c->close();
+  });
+}
+
 TEST(ZkClient, ParseServers) {
   auto two = parse_servers("h1:2181, h2:2182");
   ASSERT_TRUE(two.is_ok());
