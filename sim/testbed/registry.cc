@@ -14,6 +14,7 @@ const Registry& registry() {
     register_generic_checkers(reg);
     register_echo(reg);
     register_zookeeper(reg);
+    register_zk_register(reg);
     return reg;
   }();
   return r;

@@ -83,5 +83,6 @@ const Registry& registry();
 void register_echo(Registry& r);
 void register_generic_checkers(Registry& r);
 void register_zookeeper(Registry& r);
+void register_zk_register(Registry& r);
 
 }  // namespace kz::testbed

@@ -1,0 +1,168 @@
+// The `zk-register` workload and the `no-lost-writes` checker.
+//
+// Each client reads and compare-and-sets a few registers (znodes /reg/k<i>): a read is getData, a
+// write is setData with the version the client last read (a CAS). Every operation is recorded with
+// the znode version it saw or produced. Since a znode's version only grows (the workload never
+// deletes), a read that starts after a write was acknowledged must see at least that write's
+// version: a smaller one means an acknowledged write was lost.
+#include <fmt/format.h>
+
+#include <map>
+
+#include "core/zk/client/client.h"
+#include "sim/testbed/testbed.h"
+
+namespace kz::testbed {
+
+namespace {
+
+using zk::ErrorCode;
+
+std::string error_text(ErrorCode e) { return std::string(zk::error_code_name(static_cast<int32_t>(e))); }
+
+// Lost connections and timeouts leave the outcome unknown (info); other errors mean it did not
+// happen (fail).
+bool outcome_unknown(ErrorCode e) {
+  return e == ErrorCode::kConnectionLoss || e == ErrorCode::kOperationTimeout || e == ErrorCode::kSessionExpired;
+}
+
+class ZkRegisterWorkload final : public Workload {
+ public:
+  Status start(RunContext& ctx, const WorkloadSpec& spec) override {
+    int64_t keys = spec.params.value("keys", int64_t{3});
+    int64_t timeout_ms = spec.params.value("timeout_ms", int64_t{2000});
+    if (keys < 1 || keys > 100) return Status(Code::kInvalidArgument, "keys must be within [1, 100]");
+    std::vector<io::Address> servers;
+    for (const std::string& s : ctx.server_nodes) servers.push_back(io::Address{s, 2181});
+    int64_t gap_ns = static_cast<int64_t>(1e9 / spec.rate_per_sec);
+    for (int c = 1; c <= spec.clients; c++) {
+      std::string name = fmt::format("{}-c{}", spec.name, c);
+      ctx.world.add_node(name).start([&ctx, name, servers, keys, timeout_ms, gap_ns](io::Env& env) {
+        run_client(ctx, env, name, servers, static_cast<int>(keys), timeout_ms, gap_ns);
+      });
+    }
+    return Status::ok();
+  }
+
+ private:
+  static void run_client(RunContext& ctx, io::Env& env, const std::string& name,
+                         const std::vector<io::Address>& servers, int keys, int64_t timeout_ms, int64_t gap_ns) {
+    zk::client::ClientOptions options;
+    options.servers = servers;
+    options.session_timeout_ms = 4000;
+    options.request_timeout_ns = ms_to_ns(timeout_ms);
+    std::shared_ptr<zk::client::Client> client = zk::client::Client::connect(env, options);
+    std::map<int, int32_t> known_version;  // the version this client last saw per key
+    bool setup_done = false;
+    int64_t connected_at_ns = env.clock->now_ns();
+    while (!ctx.stopping) {
+      env.clock->sleep_for(gap_ns);
+      if (ctx.stopping) break;
+      // A session that cannot reconnect for 1.5 session timeouts is abandoned for a new one, as an
+      // application recreates its handle. (A server that lost data refuses a client that has seen
+      // a later zxid: only a new session can talk to it again.)
+      bool stuck = client->state() != zk::client::State::kConnected &&
+                   env.clock->now_ns() - connected_at_ns > 3 * ms_to_ns(options.session_timeout_ms) / 2;
+      if (stuck || client->state() == zk::client::State::kExpired || client->state() == zk::client::State::kClosed) {
+        client->close();
+        client = zk::client::Client::connect(env, options);
+        known_version.clear();
+        setup_done = false;
+        connected_at_ns = env.clock->now_ns();
+      }
+      if (client->state() != zk::client::State::kConnected) continue;
+      connected_at_ns = env.clock->now_ns();
+      if (!setup_done) {
+        client->create("/reg", std::string(""));
+        for (int k = 0; k < keys; k++) client->create(fmt::format("/reg/k{}", k), std::string("0"));
+        setup_done = true;
+      }
+      int k = static_cast<int>(env.rng->below(static_cast<uint64_t>(keys)));
+      std::string path = fmt::format("/reg/k{}", k);
+      if (env.rng->chance(0.5) || known_version.count(k) == 0) {
+        uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "read", {{"key", k}});
+        auto r = client->get_data(path);
+        if (r.ok()) {
+          known_version[k] = r.value.stat.version;
+          ctx.history.ok(ctx.now_ns(), op,
+                         {{"key", k}, {"version", r.value.stat.version}, {"value", r.value.data.value_or("")}});
+        } else if (outcome_unknown(r.err)) {
+          ctx.history.info(ctx.now_ns(), op, error_text(r.err));
+        } else {
+          ctx.history.fail(ctx.now_ns(), op, error_text(r.err));
+          if (r.err == ErrorCode::kNoNode) setup_done = false;  // the registers are gone: recreate them
+        }
+      } else {
+        std::string value = fmt::format("{}-{}", name, env.rng->below(1'000'000));
+        int32_t expected = known_version[k];
+        uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "cas",
+                                         {{"key", k}, {"expected_version", expected}, {"value", value}});
+        auto r = client->set_data(path, value, expected);
+        if (r.ok()) {
+          known_version[k] = r.value.version;
+          ctx.history.ok(ctx.now_ns(), op, {{"key", k}, {"version", r.value.version}, {"value", value}});
+        } else if (outcome_unknown(r.err)) {
+          known_version.erase(k);
+          ctx.history.info(ctx.now_ns(), op, error_text(r.err));
+        } else {
+          known_version.erase(k);
+          ctx.history.fail(ctx.now_ns(), op, error_text(r.err));
+        }
+      }
+    }
+    client->close();
+  }
+};
+
+Verdict check_no_lost_writes(const RunContext& ctx) {
+  Verdict v{.checker = "no-lost-writes"};
+  // Acknowledged writes per key, in completion order: (completion time, version, op).
+  std::map<int64_t, std::vector<std::tuple<int64_t, int64_t, uint64_t>>> acked;
+  for (const HistoryEntry& e : ctx.history.entries()) {
+    if (e.type == OpType::kOk && e.f == "cas") {
+      acked[e.value["key"].get<int64_t>()].emplace_back(e.time_ns, e.value["version"].get<int64_t>(), e.op);
+    }
+  }
+  size_t reads = 0;
+  for (const HistoryEntry& e : ctx.history.entries()) {
+    if (e.type != OpType::kOk || e.f != "read") continue;
+    reads++;
+    int64_t key = e.value["key"].get<int64_t>();
+    int64_t version = e.value["version"].get<int64_t>();
+    int64_t invoked = ctx.history.invocation(e.op).time_ns;
+    auto it = acked.find(key);
+    if (it == acked.end()) continue;
+    for (const auto& [done_ns, acked_version, write_op] : it->second) {
+      if (done_ns >= invoked) break;
+      if (acked_version > version) {
+        v.ok = false;
+        v.message = fmt::format(
+            "key {}: write op {} was acknowledged at {:.3f} ms with version {}, but read op {} invoked at {:.3f} ms "
+            "saw version {}: the acknowledged write was lost",
+            key, write_op, static_cast<double>(done_ns) / 1e6, acked_version, e.op, static_cast<double>(invoked) / 1e6,
+            version);
+        const HistoryEntry* w = ctx.history.completion(write_op);
+        v.witness = nlohmann::json::array({{{"op", write_op}, {"f", "cas"}, {"time_ns", done_ns}, {"value", w->value}},
+                                           {{"op", e.op}, {"f", "read"}, {"invoke_ns", invoked}, {"value", e.value}}});
+        v.witness_ops = {write_op, e.op};
+        return v;
+      }
+    }
+  }
+  size_t writes = 0;
+  for (auto& [k, w] : acked) writes += w.size();
+  v.message = fmt::format("{} acknowledged writes, {} reads: no read saw a version older than an acknowledged write",
+                          writes, reads);
+  return v;
+}
+
+}  // namespace
+
+void register_zk_register(Registry& r) {
+  r.workloads["zk-register"] = [] { return std::make_unique<ZkRegisterWorkload>(); };
+  r.checkers["no-lost-writes"] = check_no_lost_writes;
+  r.checker_help["no-lost-writes"] =
+      "a read that starts after a write was acknowledged sees that write's version or a later one";
+}
+
+}  // namespace kz::testbed
