@@ -96,3 +96,36 @@ def start_apache_zookeeper(tmp, port=None, extra_cfg=""):
 
 def apache_zookeeper_available():
     return all(os.path.exists(p) for p in APACHE_ZK_CLASSPATH.split(":")) and os.path.exists("/usr/bin/java")
+
+
+def start_kz_ensemble(tmp, size=3):
+    """`size` real kz ZooKeeper processes on loopback forming one ensemble."""
+    client_ports = [free_port() for _ in range(size)]
+    quorum_ports = [free_port() for _ in range(size)]
+    election_ports = [free_port() for _ in range(size)]
+    lines = "".join(f"server.{i + 1}=127.0.0.1:{quorum_ports[i]}:{election_ports[i]}\n" for i in range(size))
+    servers = []
+    for i in range(size):
+        data = pathlib.Path(tmp) / f"ens{i + 1}-data"
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "myid").write_text(f"{i + 1}\n")
+        cfg = pathlib.Path(tmp) / f"ens{i + 1}.cfg"
+        cfg.write_text(f"tickTime=200\ninitLimit=20\nsyncLimit=5\ndataDir={data}\nclientPort={client_ports[i]}\n"
+                       f"clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\n{lines}")
+        log = pathlib.Path(tmp) / f"ens{i + 1}.log"
+        proc = subprocess.Popen([str(KZ), "zookeeper", "--config", str(cfg)], stdout=open(log, "w"),
+                                stderr=subprocess.STDOUT, cwd=ROOT)
+        servers.append(Server(proc, client_ports[i], data, log))
+    for s in servers:
+        wait_port(s.port, s.proc, log=s.log)
+    return servers
+
+
+def mode_of(server):
+    try:
+        for line in four_letter_word(server.port, "srvr", timeout=2).splitlines():
+            if line.startswith("Mode: "):
+                return line[6:]
+    except OSError:
+        return None
+    return None

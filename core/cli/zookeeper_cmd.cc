@@ -49,13 +49,11 @@ int cmd_zookeeper(const ZkArgs& args) {
     if (Status st = zk::apply_myid(config, *myid, myid_path); !st.is_ok()) return fail(st.message());
   }
   if (Status st = zk::validate_server_config(config); !st.is_ok()) return fail(st.message());
-  if (config.servers.size() > 1) {
-    return fail(fmt::format("{}: an ensemble of {} servers needs the quorum layer, which this build does not have "
-                            "yet; run a standalone server (one or no server.N line)",
-                            args.config_path, config.servers.size()));
-  }
   Level level = Level::kInfo;
   if (!parse_level(args.log_level, &level)) return fail("--log-level: expected debug, info, warn or error");
+  // Outlives the fibers that use it (the replication layer requires it): released after they
+  // are unwound, below.
+  std::shared_ptr<zk::ZkServer> server;
   real::RealRuntimeOptions options;
   options.node = config.my_id > 0 ? fmt::format("zk{}", config.my_id) : "zk";
   options.log_level = level;
@@ -64,8 +62,8 @@ int cmd_zookeeper(const ZkArgs& args) {
   io::Env& env = (*rt)->env();
   for (const std::string& w : config.warnings) env.log.warn("config", "{}", w);
   int exit_code = 0;
+  server = zk::ZkServer::create(env, config);
   env.spawn("zk-main", [&] {
-    auto server = zk::ZkServer::create(env, config);
     Status st = server->start();
     if (!st.is_ok()) {
       env.log.error("zk", "cannot start: {}", st.to_string());
@@ -79,6 +77,10 @@ int cmd_zookeeper(const ZkArgs& args) {
   });
   (*rt)->run();
   if ((*rt)->stop_signal() != 0) env.log.info("zk", "stopped by signal {}", (*rt)->stop_signal());
+  // Unwind the server's fibers, then release the server (its sockets need the reactor), then the
+  // runtime goes.
+  (*rt)->group().kill();
+  server.reset();
   return exit_code;
 }
 

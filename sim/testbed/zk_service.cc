@@ -2,6 +2,8 @@
 // scenario's [cluster.config] keys passed as zoo.cfg lines (tickTime, forceSync, snapCount...).
 #include <fmt/format.h>
 
+#include <map>
+
 #include "core/zk/server/server.h"
 #include "sim/testbed/testbed.h"
 
@@ -21,16 +23,17 @@ class ZkService final : public Service {
       for (int i = 1; i <= ctx.scenario.nodes; i++) cfg += fmt::format("server.{}=zk{}:2888:3888\n", i, i);
     }
     KZ_ASSIGN_OR_RETURN(zk::ServerConfig config, zk::parse_server_config(cfg, ctx.scenario.path + " [cluster.config]"));
-    if (config.servers.size() > 1) {
-      return Status(Code::kUnsupported, "the zookeeper service runs standalone (nodes = 1) until the quorum layer lands");
-    }
     for (int i = 1; i <= ctx.scenario.nodes; i++) {
       std::string name = fmt::format("zk{}", i);
       ctx.server_nodes.push_back(name);
       zk::ServerConfig node_config = config;
       node_config.my_id = i;
-      ctx.world.add_node(name).start([node_config](io::Env& env) {
+      ctx.world.add_node(name).start([this, node_config, name](io::Env& env) {
+        // Kept here, outside the node's fibers: a crashed incarnation's fibers are unwound before
+        // its server goes (the replication layer requires it).
         auto server = zk::ZkServer::create(env, node_config);
+        incarnations_.push_back(server);
+        current_[name] = server;
         Status st = server->start();
         if (!st.is_ok()) {
           env.log.error("zk", "cannot start: {}", st.to_string());
@@ -44,14 +47,20 @@ class ZkService final : public Service {
 
   Result<std::string> resolve_role(RunContext& ctx, std::string_view role) override {
     if (role == "zk.leader") {
-      // Standalone: the one server leads.
       for (const std::string& n : ctx.server_nodes) {
-        if (ctx.world.node(n)->up()) return n;
+        auto it = current_.find(n);
+        if (!ctx.world.node(n)->up() || it == current_.end()) continue;
+        const std::string& state = it->second->state();
+        if (state == "standalone" || state == "leader") return n;
       }
       return std::string();
     }
     return Service::resolve_role(ctx, role);
   }
+
+ private:
+  std::vector<std::shared_ptr<zk::ZkServer>> incarnations_;
+  std::map<std::string, std::shared_ptr<zk::ZkServer>> current_;
 };
 
 }  // namespace

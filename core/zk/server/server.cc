@@ -45,6 +45,20 @@ ZkServer::ZkServer(io::Env& env, ServerConfig config)
   auth_config_.super_digest = config_.super_digest;
 }
 
+// The replication layer's view of the server: committed txns in, snapshots out.
+class ZkServer::Replica final : public quorum::StateMachine {
+ public:
+  explicit Replica(ZkServer& server) : server_(server) {}
+  void apply(quorum::Zxid zxid, std::span<const uint8_t> txn) override { server_.apply_replicated(zxid, txn); }
+  quorum::Bytes snapshot() override { return server_.snapshot_state(); }
+  Status restore(std::span<const uint8_t> state, quorum::Zxid zxid) override {
+    return server_.restore_state(state, zxid);
+  }
+
+ private:
+  ZkServer& server_;
+};
+
 ZkServer::~ZkServer() = default;
 
 std::string ZkServer::session_password(int64_t session_id) const {
@@ -104,7 +118,44 @@ Status ZkServer::listen() {
   return Status::ok();
 }
 
+Status ZkServer::start_ensemble() {
+  quorum::QuorumConfig qc;
+  qc.tick_time_ms = config_.tick_time_ms;
+  qc.init_limit = static_cast<uint32_t>(config_.init_limit_ticks);
+  qc.sync_limit = static_cast<uint32_t>(config_.sync_limit_ticks);
+  qc.data_dir = config_.data_dir;
+  qc.data_log_dir = config_.data_log_dir;
+  for (const ServerAddress& a : config_.servers) {
+    qc.servers.push_back(quorum::QuorumServer{static_cast<quorum::ServerId>(a.id), a.host, a.quorum_port,
+                                              a.election_port});
+  }
+  qc.my_id = static_cast<quorum::ServerId>(config_.my_id);
+  qc.snap_count = static_cast<uint64_t>(config_.snap_count);
+  qc.force_sync = config_.force_sync;
+  qc.autopurge_snap_retain_count = static_cast<uint32_t>(config_.autopurge_snap_retain_count);
+  qc.autopurge_purge_interval_ms = static_cast<int64_t>(config_.autopurge_purge_interval_hours) * 3600 * 1000;
+  replica_ = std::make_unique<Replica>(*this);
+  peer_ = std::make_unique<quorum::QuorumPeer>(env_, qc, *replica_);
+  peer_->set_on_forwarded([this](quorum::ServerId, const quorum::Bytes& bytes) { handle_forwarded(bytes); });
+  peer_->start();
+  state_ = "looking";
+  uint64_t time_part = (static_cast<uint64_t>(env_.clock->wall_ms()) << 24) >> 8;
+  next_session_id_ = static_cast<int64_t>((static_cast<uint64_t>(config_.my_id) << 56) | time_part);
+  return Status::ok();
+}
+
 Status ZkServer::start() {
+  if (config_.servers.size() > 1) {
+    KZ_RETURN_IF_ERROR(start_ensemble());
+    KZ_RETURN_IF_ERROR(listen().with_context(fmt::format("listening on {}:{}", config_.client_port_address,
+                                                         config_.client_port)));
+    auto self = shared_from_this();
+    env_.spawn("zk-sessions", [self] { self->session_loop(); });
+    env_.spawn("zk-accept", [self] { self->accept_loop(); });
+    env_.log.info("zk", "server {} of {} listening for clients on {}", config_.my_id, config_.servers.size(),
+                  client_address_.to_string());
+    return Status::ok();
+  }
   KZ_RETURN_IF_ERROR(recover().with_context("recovering " + config_.data_dir));
   KZ_RETURN_IF_ERROR(listen().with_context(fmt::format("listening on {}:{}", config_.client_port_address,
                                                        config_.client_port)));
@@ -152,6 +203,11 @@ void ZkServer::accept_loop() {
         (*s)->close();
         continue;
       }
+    }
+    if (!serving()) {
+      // Like ZooKeeper, a server without a quorum does not serve clients: they try another one.
+      (*s)->close();
+      continue;
     }
     stats_.connections_accepted++;
     auto conn = std::make_shared<Connection>(self, std::move(*s), next_connection_number_++);
@@ -204,18 +260,26 @@ void ZkServer::enqueue_txn(Txn txn) {
 }
 
 void ZkServer::submit_write(Connection& conn, int32_t xid, int32_t opcode, std::string_view body) {
-  if (failed_) {
+  if (failed_ || !serving()) {
     conn.write_failed(xid, ErrorCode::kConnectionLoss);
     return;
   }
+  if (peer_ != nullptr && peer_->role() != quorum::PeerState::kLeading) {
+    forward_request(conn.session_id(), conn.auth(), xid, opcode, body);
+    return;
+  }
+  commit_txn(prepare_write(conn.session_id(), conn.auth(), xid, opcode, body));
+}
+
+Txn ZkServer::prepare_write(int64_t session_id, const AuthIds& auth, int32_t xid, int32_t opcode,
+                            std::string_view body) {
   int64_t zxid = next_zxid();
-  PrepareContext ctx{.session_id = conn.session_id(), .auth = &conn.auth(), .zxid = zxid};
+  PrepareContext ctx{.session_id = session_id, .auth = &auth, .zxid = zxid};
   Preparer prep(tree_, pending_);
   Prepared p;
   int32_t length_max = config_.jute_max_buffer_bytes + kJuteExtraBufferBytes;
   auto bad = [&](const Status& st) {
-    env_.log.warn("zk", "session 0x{:x}: malformed {} request: {}", conn.session_id(), op_code_name(opcode),
-                  st.to_string());
+    env_.log.warn("zk", "session 0x{:x}: malformed {} request: {}", session_id, op_code_name(opcode), st.to_string());
     Prepared e;
     e.type = op(OpCode::kError);
     e.body = ErrorTxn{static_cast<int32_t>(ErrorCode::kMarshallingError)};
@@ -260,6 +324,18 @@ void ZkServer::submit_write(Connection& conn, int32_t xid, int32_t opcode, std::
       p = r.is_ok() ? prep.multi(ctx, *r) : bad(r.status());
       break;
     }
+    case OpCode::kCreateSession: {
+      int32_t timeout_ms = body.size() == 4 ? static_cast<int32_t>((static_cast<uint8_t>(body[0]) << 24) |
+                                                                   (static_cast<uint8_t>(body[1]) << 16) |
+                                                                   (static_cast<uint8_t>(body[2]) << 8) |
+                                                                   static_cast<uint8_t>(body[3]))
+                                            : config_.max_session_timeout();
+      p = prep.create_session(ctx, timeout_ms);
+      break;
+    }
+    case OpCode::kCloseSession:
+      p = prep.close_session(ctx);
+      break;
     default: {
       Prepared e;
       e.type = op(OpCode::kError);
@@ -269,7 +345,92 @@ void ZkServer::submit_write(Connection& conn, int32_t xid, int32_t opcode, std::
       break;
     }
   }
-  enqueue_txn(make_txn(p, conn.session_id(), xid, zxid, env_.clock->wall_ms()));
+  return make_txn(p, session_id, xid, zxid, env_.clock->wall_ms());
+}
+
+void ZkServer::commit_txn(Txn txn) {
+  if (peer_ == nullptr) {
+    enqueue_txn(std::move(txn));
+    return;
+  }
+  std::string bytes = encode_txn(txn);
+  Result<rt::Future<uint64_t>> f = peer_->propose(quorum::Bytes(bytes.begin(), bytes.end()));
+  if (!f.is_ok()) {
+    env_.log.warn("zk", "cannot propose txn of session 0x{:x}: {}", txn.header.client_id, f.status().to_string());
+    if (Connection* c = local_connection(txn.header.client_id)) c->write_failed(txn.header.cxid, ErrorCode::kConnectionLoss);
+  }
+}
+
+Connection* ZkServer::local_connection(int64_t session_id) {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : it->second.connection;
+}
+
+// Forwarded messages (follower -> leader): [int kind][...]. kind 1: a client request
+// (session, xid, opcode, body, the connection's auth ids); kind 2: session touches (ids).
+void ZkServer::forward_request(int64_t session_id, const AuthIds& auth, int32_t xid, int32_t opcode,
+                               std::string_view body) {
+  JuteWriter w;
+  w.write_int(1);
+  w.write_long(session_id);
+  w.write_int(xid);
+  w.write_int(opcode);
+  w.write_bytes(body);
+  jute_write(w, auth);
+  std::string bytes = w.take();
+  Status st = peer_->forward(quorum::Bytes(bytes.begin(), bytes.end()));
+  if (!st.is_ok()) {
+    if (Connection* c = local_connection(session_id)) c->write_failed(xid, ErrorCode::kConnectionLoss);
+  }
+}
+
+void ZkServer::handle_forwarded(const quorum::Bytes& bytes) {
+  if (peer_ == nullptr || peer_->role() != quorum::PeerState::kLeading) return;
+  JuteReader r(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+               config_.jute_max_buffer_bytes + kJuteExtraBufferBytes);
+  int32_t kind = 0;
+  if (!r.read_int(&kind).is_ok()) return;
+  if (kind == 2) {
+    int32_t count = 0;
+    if (!r.read_count(&count, 8).is_ok()) return;
+    for (int32_t i = 0; i < count; i++) {
+      int64_t id = 0;
+      if (!r.read_long(&id).is_ok()) return;
+      touch(id);
+    }
+    return;
+  }
+  int64_t session_id = 0;
+  int32_t xid = 0, opcode = 0;
+  Buffer body;
+  AuthIds auth;
+  Status st = r.read_long(&session_id);
+  if (st.is_ok()) st = r.read_int(&xid);
+  if (st.is_ok()) st = r.read_int(&opcode);
+  if (st.is_ok()) st = r.read_buffer(&body);
+  if (st.is_ok()) st = jute_read(r, auth);
+  if (!st.is_ok()) {
+    env_.log.warn("zk", "malformed forwarded request: {}", st.to_string());
+    return;
+  }
+  if (opcode == op(OpCode::kCreateSession)) {
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) {
+      std::string_view b = body.value_or("");
+      int32_t timeout_ms = b.size() == 4 ? static_cast<int32_t>((static_cast<uint8_t>(b[0]) << 24) |
+                                                                (static_cast<uint8_t>(b[1]) << 16) |
+                                                                (static_cast<uint8_t>(b[2]) << 8) |
+                                                                static_cast<uint8_t>(b[3]))
+                                         : config_.max_session_timeout();
+      sessions_[session_id] = SessionInfo{.id = session_id, .timeout_ms = timeout_ms,
+                                          .deadline_ns = env_.clock->now_ns() + ms_to_ns(timeout_ms)};
+    }
+  } else if (opcode == op(OpCode::kCloseSession)) {
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end() || it->second.closing) return;
+    it->second.closing = true;
+  }
+  commit_txn(prepare_write(session_id, auth, xid, opcode, body.value_or("")));
 }
 
 int64_t ZkServer::submit_create_session(Connection& conn, int32_t timeout_ms) {
@@ -279,10 +440,13 @@ int64_t ZkServer::submit_create_session(Connection& conn, int32_t timeout_ms) {
                                       .timeout_ms = timeout_ms,
                                       .deadline_ns = env_.clock->now_ns() + ms_to_ns(timeout_ms),
                                       .connection = &conn};
-  int64_t zxid = next_zxid();
-  PrepareContext ctx{.session_id = session_id, .auth = &conn.auth(), .zxid = zxid};
-  Prepared p = Preparer(tree_, pending_).create_session(ctx, timeout_ms);
-  enqueue_txn(make_txn(p, session_id, 0, zxid, env_.clock->wall_ms()));
+  std::string body(4, '\0');
+  for (int i = 0; i < 4; i++) body[static_cast<size_t>(i)] = static_cast<char>(timeout_ms >> (24 - 8 * i));
+  if (peer_ != nullptr && peer_->role() != quorum::PeerState::kLeading) {
+    forward_request(session_id, conn.auth(), 0, op(OpCode::kCreateSession), body);
+  } else {
+    commit_txn(prepare_write(session_id, conn.auth(), 0, op(OpCode::kCreateSession), body));
+  }
   return session_id;
 }
 
@@ -290,12 +454,12 @@ void ZkServer::submit_close_session(int64_t session_id, int32_t xid) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end() || it->second.closing) return;
   it->second.closing = true;
-  int64_t zxid = next_zxid();
-  PrepareContext ctx{.session_id = session_id, .auth = nullptr, .zxid = zxid};
   AuthIds none;
-  ctx.auth = &none;
-  Prepared p = Preparer(tree_, pending_).close_session(ctx);
-  enqueue_txn(make_txn(p, session_id, xid, zxid, env_.clock->wall_ms()));
+  if (peer_ != nullptr && peer_->role() != quorum::PeerState::kLeading) {
+    forward_request(session_id, none, xid, op(OpCode::kCloseSession), "");
+  } else {
+    commit_txn(prepare_write(session_id, none, xid, op(OpCode::kCloseSession), ""));
+  }
 }
 
 void ZkServer::commit_loop() {
@@ -314,16 +478,16 @@ void ZkServer::commit_loop() {
       fail(st.with_context("flushing the txn log"));
       return;
     }
-    for (const Txn& txn : batch) apply(txn);
+    for (const Txn& txn : batch) apply(txn, txn.header.zxid);
     snapshot_if_due();
   }
 }
 
-void ZkServer::apply(const Txn& txn) {
+void ZkServer::apply(const Txn& txn, int64_t pending_tag) {
   KZ_ASSERT_MSG(txn.header.zxid > tree_.last_zxid(),
                 fmt::format("zxid 0x{:x} applied after 0x{:x}", txn.header.zxid, tree_.last_zxid()));
   ApplyResult result = tree_.apply(txn.header, txn.body);
-  pending_.forget_through(txn.header.zxid);
+  pending_.forget_through(pending_tag);
   stats_.txns_committed++;
   txns_since_snapshot_++;
   for (const WatchEvent& e : watches_.trigger_all(result.triggers, txn.header.zxid)) {
@@ -334,6 +498,13 @@ void ZkServer::apply(const Txn& txn) {
   auto it = sessions_.find(session_id);
   Connection* conn = it == sessions_.end() ? nullptr : it->second.connection;
   if (txn.header.type == op(OpCode::kCreateSession)) {
+    if (it == sessions_.end()) {
+      // A session created through another server: known here too (for reconnects and expiry).
+      int32_t timeout_ms = std::get<CreateSessionTxn>(txn.body).timeout_ms;
+      it = sessions_.emplace(session_id, SessionInfo{.id = session_id, .timeout_ms = timeout_ms,
+                                                     .deadline_ns = env_.clock->now_ns() + ms_to_ns(timeout_ms)})
+               .first;
+    }
     env_.log.info("zk", "session 0x{:x} established", session_id);
     if (conn != nullptr) conn->session_created(session_id, it->second.timeout_ms, txn.header.zxid);
     return;
@@ -356,6 +527,25 @@ void ZkServer::session_loop() {
   int64_t tick_ns = ms_to_ns(std::max(1, config_.tick_time_ms / 2));
   for (;;) {
     env_.clock->sleep_for(tick_ns);
+    if (peer_ != nullptr) {
+      watch_role();
+      if (peer_->role() != quorum::PeerState::kLeading) {
+        // Followers report their clients' sessions to the leader, which alone expires sessions.
+        JuteWriter w;
+        w.write_int(2);
+        std::vector<int64_t> ids;
+        for (auto& [id, sess] : sessions_) {
+          if (sess.connection != nullptr) ids.push_back(id);
+        }
+        w.write_int(static_cast<int32_t>(ids.size()));
+        for (int64_t id : ids) w.write_long(id);
+        std::string bytes = w.take();
+        if (peer_->role() == quorum::PeerState::kFollowing) {
+          (void)peer_->forward(quorum::Bytes(bytes.begin(), bytes.end()));
+        }
+        continue;
+      }
+    }
     int64_t now = env_.clock->now_ns();
     std::vector<int64_t> expired;
     for (auto& [id, s] : sessions_) {
@@ -368,6 +558,67 @@ void ZkServer::session_loop() {
       submit_close_session(id, 0);
     }
   }
+}
+
+void ZkServer::watch_role() {
+  quorum::PeerState role = peer_->role();
+  if (role == last_role_) return;
+  quorum::PeerState old = last_role_;
+  last_role_ = role;
+  state_ = role == quorum::PeerState::kLeading ? "leader" : role == quorum::PeerState::kFollowing ? "follower"
+                                                                                                 : "looking";
+  env_.log.info("zk", "role {} -> {} (epoch {})", quorum::peer_state_name(old), quorum::peer_state_name(role),
+                peer_->epoch());
+  pending_.clear();
+  zxid_counter_ = std::max<int64_t>(zxid_counter_, tree_.last_zxid());
+  if (role == quorum::PeerState::kLeading) {
+    // The new leader tracks every live session, giving each a full timeout to report in.
+    int64_t now = env_.clock->now_ns();
+    for (auto& [id, timeout_ms] : tree_.sessions()) {
+      auto [it, inserted] = sessions_.emplace(id, SessionInfo{.id = id, .timeout_ms = timeout_ms});
+      it->second.deadline_ns = now + ms_to_ns(timeout_ms);
+    }
+  }
+  if (old != quorum::PeerState::kLooking) {
+    // Writes in flight may never complete under the new regime: clients reconnect and retry.
+    std::vector<Connection*> conns;
+    for (auto& [n, c] : connections_) conns.push_back(c);
+    for (Connection* c : conns) c->close("server changed role");
+  }
+}
+
+void ZkServer::apply_replicated(uint64_t zxid, std::span<const uint8_t> bytes) {
+  Result<Txn> txn = decode_txn(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  KZ_ASSERT_MSG(txn.is_ok(), "a committed txn does not decode: " + txn.status().to_string());
+  int64_t tag = txn->header.zxid;
+  txn->header.zxid = static_cast<int64_t>(zxid);
+  apply(*txn, tag);
+}
+
+quorum::Bytes ZkServer::snapshot_state() {
+  std::string bytes = encode_snapshot(tree_);
+  return quorum::Bytes(bytes.begin(), bytes.end());
+}
+
+Status ZkServer::restore_state(std::span<const uint8_t> state, uint64_t zxid) {
+  if (state.empty()) {
+    // No snapshot yet: the initial state, a fresh tree.
+    tree_ = DataTree(tree_.config());
+    pending_.clear();
+    return Status::ok();
+  }
+  KZ_ASSIGN_OR_RETURN(RestoredSnapshot restored,
+                      decode_snapshot(std::string_view(reinterpret_cast<const char*>(state.data()), state.size()),
+                                      tree_.config()));
+  tree_ = std::move(restored.tree);
+  pending_.clear();
+  int64_t now = env_.clock->now_ns();
+  for (auto& [id, timeout_ms] : tree_.sessions()) {
+    auto [it, inserted] = sessions_.emplace(id, SessionInfo{.id = id, .timeout_ms = timeout_ms});
+    if (inserted) it->second.deadline_ns = now + ms_to_ns(timeout_ms);
+  }
+  env_.log.info("zk", "state restored from a snapshot at zxid 0x{:x} ({} nodes)", zxid, tree_.node_count());
+  return Status::ok();
 }
 
 void ZkServer::snapshot_if_due() {

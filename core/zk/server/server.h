@@ -30,6 +30,7 @@
 #include "core/zk/auth.h"
 #include "core/zk/data_tree.h"
 #include "core/zk/prepare.h"
+#include "core/zk/quorum/quorum_peer.h"
 #include "core/zk/server/config.h"
 #include "core/zk/storage/snapshot_store.h"
 #include "core/zk/storage/txn_log.h"
@@ -75,7 +76,7 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   const ServerConfig& config() const { return config_; }
   const DataTree& tree() const { return tree_; }
   io::Env& env() { return env_; }
-  const std::string& state() const { return state_; }  // "standalone"
+  const std::string& state() const { return state_; }  // "standalone", "leader", "follower", "looking"
   int64_t last_zxid() const { return tree_.last_zxid(); }
   const ServerStats& stats() const { return stats_; }
   const std::map<int64_t, SessionInfo>& sessions() const { return sessions_; }
@@ -102,18 +103,37 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   void count_latency(int64_t latency_ns);
   ServerStats& mutable_stats() { return stats_; }
   bool four_letter_word_allowed(const std::string& word) const;
+  // Ensemble mode (several server.N lines): replication through QuorumPeer.
+  bool ensemble() const { return peer_ != nullptr; }
+  bool serving() const { return peer_ == nullptr || peer_->serving(); }
+  // Called by the replication layer (through the StateMachine adapter).
+  void apply_replicated(uint64_t zxid, std::span<const uint8_t> bytes);
+  quorum::Bytes snapshot_state();
+  Status restore_state(std::span<const uint8_t> state, uint64_t zxid);
   std::string four_letter_word(const std::string& word);
 
  private:
   ZkServer(io::Env& env, ServerConfig config);
+  class Replica;
   Status recover();
+  Status start_ensemble();
+  // Prepares a write (or session txn) for `session_id` against the tree and pending changes.
+  Txn prepare_write(int64_t session_id, const AuthIds& auth, int32_t xid, int32_t opcode, std::string_view body);
+  // Standalone: log + group commit; ensemble leader: propose. Followers never call it.
+  void commit_txn(Txn txn);
+  // Follower: send a client request to the leader.
+  void forward_request(int64_t session_id, const AuthIds& auth, int32_t xid, int32_t opcode, std::string_view body);
+  void handle_forwarded(const quorum::Bytes& bytes);
+  void watch_role();
+  Connection* local_connection(int64_t session_id);
   Status listen();
   void accept_loop();
   void commit_loop();
   void session_loop();
   void snapshot_if_due();
   void enqueue_txn(Txn txn);
-  void apply(const Txn& txn);
+  // Applies a committed txn. `pending_tag` is the zxid prepare tagged its pending changes with.
+  void apply(const Txn& txn, int64_t pending_tag);
   int64_t next_zxid() { return ++zxid_counter_; }
   void fail(const Status& status);
 
@@ -140,6 +160,9 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   bool snapshot_in_progress_ = false;
   bool failed_ = false;
   ServerStats stats_;
+  std::unique_ptr<Replica> replica_;
+  std::unique_ptr<quorum::QuorumPeer> peer_;
+  quorum::PeerState last_role_ = quorum::PeerState::kLooking;
   friend class Connection;
 };
 
