@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh build
 scripts/build.sh
-scenario=${1:-scenarios/echo-partition.toml}
+scenario=${1:-scenarios/zk-leader-crash.toml}
 seed=${2:-1}
 exec build/kz sim run "$scenario" --seed "$seed"
