@@ -156,17 +156,38 @@ def test_watches_one_shot_and_recipes_watchers(zk):
     assert len(seen) == 1
 
 
+def read_frame(s):
+    header = b""
+    while len(header) < 4:
+        header += s.recv(4 - len(header))
+    length = struct.unpack(">i", header)[0]
+    body = b""
+    while len(body) < length:
+        body += s.recv(length - len(body))
+    return body
+
+
+def raw_get_data(s, xid, path, watch):
+    body = struct.pack(">ii", xid, 4) + struct.pack(">i", len(path)) + path.encode() + (b"\1" if watch else b"\0")
+    s.sendall(struct.pack(">i", len(body)) + body)
+
+
 def test_watch_event_before_new_data(zk_server, zk):
+    # Read on the wire (kazoo runs watch callbacks on another thread, so only the socket order is
+    # exact): after another client's setData, the notification must precede the reply of a later
+    # getData that sees the new data.
     zk.create("/order", b"a")
-    order = []
-    zk.get("/order", watch=lambda e: order.append("event"))
-    other = client(zk_server)
-    other.set("/order", b"b")
-    data, _ = zk.get("/order")
-    order.append(("data", data))
-    other.stop()
-    other.close()
-    assert order == ["event", ("data", b"b")]
+    s, _, _ = raw_session(zk_server.port)
+    raw_get_data(s, 1, "/order", watch=True)
+    assert struct.unpack(">iqi", read_frame(s)[:16])[0] == 1
+    zk.set("/order", b"b")
+    raw_get_data(s, 2, "/order", watch=False)
+    first = struct.unpack(">iqi", read_frame(s)[:16])
+    second_frame = read_frame(s)
+    second = struct.unpack(">iqi", second_frame[:16])
+    assert first[0] == -1, "the watch event must come first"
+    assert second[0] == 2 and second_frame[16:20] == struct.pack(">i", 1) and second_frame[20:21] == b"b"
+    s.close()
 
 
 def test_transactions(zk):
