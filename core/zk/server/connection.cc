@@ -35,6 +35,16 @@ std::string encode(const T& v) {
   return jute_encode(v);
 }
 
+// A record as one length-prefixed frame.
+template <typename T>
+std::string frame_record(const T& v) {
+  std::string body = jute_encode(v);
+  std::string out(4, '\0');
+  int32_t len = static_cast<int32_t>(body.size());
+  for (int i = 0; i < 4; i++) out[static_cast<size_t>(i)] = static_cast<char>(len >> (24 - 8 * i));
+  return out + body;
+}
+
 }  // namespace
 
 Connection::Connection(std::shared_ptr<ZkServer> server, std::unique_ptr<io::Stream> stream, uint64_t number)
@@ -189,13 +199,7 @@ Status Connection::handshake(std::string_view frame) {
     ConnectResponse resp;
     resp.passwd = std::string(16, '\0');
     if (read_only_flag_) resp.read_only = false;
-    JuteWriter w;
-    w.write_int(0);
-    jute_write(w, resp);
-    std::string out = w.take();
-    int32_t len = static_cast<int32_t>(out.size() - 4);
-    for (int i = 0; i < 4; i++) out[static_cast<size_t>(i)] = static_cast<char>(len >> (24 - 8 * i));
-    send(std::move(out));
+    send(frame_record(resp));
     close("session expired");
     return Status::ok();
   }
@@ -215,13 +219,7 @@ void Connection::session_created(int64_t session_id, int32_t timeout_ms, int64_t
   resp.session_id = session_id;
   resp.passwd = server_->session_password(session_id);
   if (read_only_flag_) resp.read_only = false;
-  JuteWriter w;
-  w.write_int(0);
-  jute_write(w, resp);
-  std::string out = w.take();
-  int32_t len = static_cast<int32_t>(out.size() - 4);
-  for (int i = 0; i < 4; i++) out[static_cast<size_t>(i)] = static_cast<char>(len >> (24 - 8 * i));
-  send(std::move(out));
+  send(frame_record(resp));
   (void)zxid;
 }
 

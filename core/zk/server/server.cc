@@ -19,6 +19,15 @@ uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+// The body of a createSession request between servers: the negotiated timeout, big-endian.
+int32_t session_timeout_of(std::string_view body, int32_t fallback_ms) {
+  if (body.size() != 4) return fallback_ms;
+  return static_cast<int32_t>((static_cast<uint32_t>(static_cast<uint8_t>(body[0])) << 24) |
+                              (static_cast<uint32_t>(static_cast<uint8_t>(body[1])) << 16) |
+                              (static_cast<uint32_t>(static_cast<uint8_t>(body[2])) << 8) |
+                              static_cast<uint32_t>(static_cast<uint8_t>(body[3])));
+}
+
 Txn make_txn(const Prepared& p, int64_t session_id, int32_t xid, int64_t zxid, int64_t time_ms) {
   Txn txn;
   txn.header.client_id = session_id;
@@ -325,11 +334,7 @@ Txn ZkServer::prepare_write(int64_t session_id, const AuthIds& auth, int32_t xid
       break;
     }
     case OpCode::kCreateSession: {
-      int32_t timeout_ms = body.size() == 4 ? static_cast<int32_t>((static_cast<uint8_t>(body[0]) << 24) |
-                                                                   (static_cast<uint8_t>(body[1]) << 16) |
-                                                                   (static_cast<uint8_t>(body[2]) << 8) |
-                                                                   static_cast<uint8_t>(body[3]))
-                                            : config_.max_session_timeout();
+      int32_t timeout_ms = session_timeout_of(body, config_.max_session_timeout());
       p = prep.create_session(ctx, timeout_ms);
       break;
     }
@@ -416,12 +421,7 @@ void ZkServer::handle_forwarded(const quorum::Bytes& bytes) {
   if (opcode == op(OpCode::kCreateSession)) {
     auto it = sessions_.find(session_id);
     if (it == sessions_.end()) {
-      std::string_view b = body.value_or("");
-      int32_t timeout_ms = b.size() == 4 ? static_cast<int32_t>((static_cast<uint8_t>(b[0]) << 24) |
-                                                                (static_cast<uint8_t>(b[1]) << 16) |
-                                                                (static_cast<uint8_t>(b[2]) << 8) |
-                                                                static_cast<uint8_t>(b[3]))
-                                         : config_.max_session_timeout();
+      int32_t timeout_ms = session_timeout_of(body.value_or(""), config_.max_session_timeout());
       sessions_[session_id] = SessionInfo{.id = session_id, .timeout_ms = timeout_ms,
                                           .deadline_ns = env_.clock->now_ns() + ms_to_ns(timeout_ms)};
     }
