@@ -319,6 +319,24 @@ Status Connection::dispatch(std::string_view frame) {
     server_->submit_write(*this, h.xid, opcode, body);
     return Status::ok();
   }
+  if (opcode == op(OpCode::kSync) && server_->ensemble() && server_->state() != "leader") {
+    // A follower's sync asks the leader to flush its pipeline to us: the reply (and every read
+    // after it) waits until this server has applied everything the leader had proposed.
+    KZ_ASSIGN_OR_RETURN(SyncRequest req, jute_decode<SyncRequest>(body));
+    Entry e;
+    e.xid = h.xid;
+    e.opcode = opcode;
+    e.state = EntryState::kWaitingWrite;
+    e.received_ns = env_.clock->now_ns();
+    pending_.push_back(std::move(e));
+    auto self = shared_from_this();
+    rt::Future<uint64_t> done = server_->quorum_sync();
+    env_.spawn("zk-sync", [self, done, xid = h.xid, path = req.path]() mutable {
+      done.get();
+      self->sync_done(xid, path);
+    });
+    return Status::ok();
+  }
   if (pending_.empty()) {
     Entry e;
     e.xid = h.xid;
@@ -433,14 +451,15 @@ std::string Connection::execute_read(int32_t xid, int32_t opcode, std::string_vi
 }
 
 void Connection::write_applied(int32_t xid, int64_t zxid, const ApplyResult& result) {
+  // Writes are applied in the order they were submitted; a sync may still wait before them.
   Entry* entry = nullptr;
   for (Entry& e : pending_) {
-    if (e.state == EntryState::kWaitingWrite) {
+    if (e.state == EntryState::kWaitingWrite && e.xid == xid && e.opcode != op(OpCode::kSync)) {
       entry = &e;
       break;
     }
   }
-  if (entry == nullptr || entry->xid != xid) {
+  if (entry == nullptr) {
     env_.log.warn("zk", "session 0x{:x}: applied cxid {} does not match the oldest pending write", session_id_, xid);
     return;
   }
@@ -480,6 +499,17 @@ void Connection::write_failed(int32_t xid, ErrorCode err) {
   for (Entry& e : pending_) {
     if (e.state == EntryState::kWaitingWrite && e.xid == xid) {
       e.reply = frame_reply(xid, server_->last_zxid(), static_cast<int32_t>(err), "");
+      e.state = EntryState::kReady;
+      break;
+    }
+  }
+  pump();
+}
+
+void Connection::sync_done(int32_t xid, const std::string& path) {
+  for (Entry& e : pending_) {
+    if (e.state == EntryState::kWaitingWrite && e.xid == xid && e.opcode == op(OpCode::kSync)) {
+      e.reply = frame_reply(xid, server_->last_zxid(), 0, encode(SyncResponse{path}));
       e.state = EntryState::kReady;
       break;
     }

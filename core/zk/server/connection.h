@@ -48,6 +48,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_applied(int32_t xid, int64_t zxid, const ApplyResult& result);
   // The prepare step refused a write without a txn (e.g. the server is shutting down).
   void write_failed(int32_t xid, ErrorCode err);
+  // The leader's pipeline reached this server: answer the sync request `xid`.
+  void sync_done(int32_t xid, const std::string& path);
   void notify(const WatcherEvent& event, int64_t zxid);
   // The session expired or was closed: tell the client (if it waits for a closeSession reply,
   // that reply was sent) and close.

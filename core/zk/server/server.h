@@ -106,6 +106,8 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   // Ensemble mode (several server.N lines): replication through QuorumPeer.
   bool ensemble() const { return peer_ != nullptr; }
   bool serving() const { return peer_ == nullptr || peer_->serving(); }
+  // Resolves once this server has applied everything the leader proposed before the call.
+  rt::Future<uint64_t> quorum_sync() { return peer_->sync(); }
   // Called by the replication layer (through the StateMachine adapter).
   void apply_replicated(uint64_t zxid, std::span<const uint8_t> bytes);
   quorum::Bytes snapshot_state();
