@@ -57,53 +57,27 @@ constexpr MultiHeader kMultiEnd{-1, true, -1};
 
 // Reads the request body that goes with a multi op type; an unknown type is an error (the Java
 // server throws "Invalid type of op" and drops the connection).
+// Reads one multi op's body as record T.
+template <typename T>
+Status read_op_body(JuteReader& r, MultiOp& op) {
+  T body;
+  KZ_RETURN_IF_ERROR(jute_read(r, body));
+  op.body = std::move(body);
+  return Status::ok();
+}
+
 Status read_multi_op(JuteReader& r, int32_t type, MultiOp& op) {
   op.type = type;
   switch (static_cast<OpCode>(type)) {
     case OpCode::kCreate:
     case OpCode::kCreate2:
-    case OpCode::kCreateContainer: {
-      CreateRequest body;
-      KZ_RETURN_IF_ERROR(jute_read(r, body));
-      op.body = std::move(body);
-      return Status::ok();
-    }
-    case OpCode::kCreateTtl: {
-      CreateTTLRequest body;
-      KZ_RETURN_IF_ERROR(jute_read(r, body));
-      op.body = std::move(body);
-      return Status::ok();
-    }
-    case OpCode::kDelete: {
-      DeleteRequest body;
-      KZ_RETURN_IF_ERROR(jute_read(r, body));
-      op.body = std::move(body);
-      return Status::ok();
-    }
-    case OpCode::kSetData: {
-      SetDataRequest body;
-      KZ_RETURN_IF_ERROR(jute_read(r, body));
-      op.body = std::move(body);
-      return Status::ok();
-    }
-    case OpCode::kCheck: {
-      CheckVersionRequest body;
-      KZ_RETURN_IF_ERROR(jute_read(r, body));
-      op.body = std::move(body);
-      return Status::ok();
-    }
-    case OpCode::kGetChildren: {
-      GetChildrenRequest body;
-      KZ_RETURN_IF_ERROR(jute_read(r, body));
-      op.body = std::move(body);
-      return Status::ok();
-    }
-    case OpCode::kGetData: {
-      GetDataRequest body;
-      KZ_RETURN_IF_ERROR(jute_read(r, body));
-      op.body = std::move(body);
-      return Status::ok();
-    }
+    case OpCode::kCreateContainer: return read_op_body<CreateRequest>(r, op);
+    case OpCode::kCreateTtl: return read_op_body<CreateTTLRequest>(r, op);
+    case OpCode::kDelete: return read_op_body<DeleteRequest>(r, op);
+    case OpCode::kSetData: return read_op_body<SetDataRequest>(r, op);
+    case OpCode::kCheck: return read_op_body<CheckVersionRequest>(r, op);
+    case OpCode::kGetChildren: return read_op_body<GetChildrenRequest>(r, op);
+    case OpCode::kGetData: return read_op_body<GetDataRequest>(r, op);
     default:
       return r.corruption(fmt::format("{}: invalid op type {}", r.where(), type));
   }
