@@ -15,6 +15,7 @@ const Registry& registry() {
     register_echo(reg);
     register_zookeeper(reg);
     register_zk_register(reg);
+    register_register_checkers(reg);
     return reg;
   }();
   return r;
