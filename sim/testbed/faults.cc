@@ -17,6 +17,11 @@ const std::vector<std::string> kKinds = {
     "partition-one-way", "bridge", "clog",         "reset",           "clock-jump",     "clock-drift",
     "clock-strobe", "disk-bitflip", "disk-fsync-fail", "disk-slow",   "disk-full"};
 
+std::string param_string(const nlohmann::json& params, const char* key, const char* fallback) {
+  auto it = params.find(key);
+  return it != params.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+}
+
 int64_t param_int(const nlohmann::json& params, const char* key, int64_t fallback) {
   if (params.is_object() && params.contains(key) && params[key].is_number_integer()) return params[key].get<int64_t>();
   return fallback;
@@ -129,6 +134,12 @@ void fire(RunContext& ctx, const FaultSpec& f) {
       side_a = pick(ctx, ctx.server_nodes, ctx.server_nodes.size() / 2);
     }
     std::vector<std::string> side_b = others(ctx, side_a);
+    if (param_string(f.params, "scope", "all") == "servers") {
+      // Only the servers are split; clients still reach every server (a split between racks).
+      std::erase_if(side_b, [&ctx](const std::string& n) {
+        return std::find(ctx.server_nodes.begin(), ctx.server_nodes.end(), n) == ctx.server_nodes.end();
+      });
+    }
     if (f.kind == "bridge" && !side_b.empty()) {
       // The first target is the bridge: it reaches both sides, which cannot reach each other.
       std::string bridge = side_a.front();
@@ -260,7 +271,8 @@ void start_nemesis(RunContext& ctx) {
       FaultSpec f;
       f.kind = nm.kinds[ctx.rng.below(nm.kinds.size())];
       static const char* kTargets[] = {"random", "minority", "majority"};
-      f.target = kTargets[ctx.rng.below(3)];
+      f.target = nm.targets.empty() ? std::string(kTargets[ctx.rng.below(3)])
+                                    : nm.targets[ctx.rng.below(nm.targets.size())];
       if (f.kind == "partition-halves") f.target = "all";
       f.at_ms = ns_to_ms(w.now_ns());
       // Safety mode heals each fault after a while; liveness mode keeps them until the final heal.

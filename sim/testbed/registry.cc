@@ -16,6 +16,7 @@ const Registry& registry() {
     register_zookeeper(reg);
     register_zk_register(reg);
     register_register_checkers(reg);
+    register_zk_recipes(reg);
     return reg;
   }();
   return r;

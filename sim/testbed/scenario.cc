@@ -250,11 +250,12 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view path) {
     NemesisSpec& nm = s.nemesis;
     nm.line = static_cast<int>(t->source().begin.line);
     KZ_RETURN_IF_ERROR(check_keys(ctx, *t, "nemesis",
-                                  {"enabled", "kinds", "start_ms", "interval_ms", "fault_duration_ms", "heal_at_ms",
+                                  {"enabled", "kinds", "targets", "start_ms", "interval_ms", "fault_duration_ms", "heal_at_ms",
                                    "mode"}));
     nm.enabled = true;
     KZ_RETURN_IF_ERROR(get_bool(ctx, *t, "enabled", "nemesis.enabled", &nm.enabled));
     KZ_RETURN_IF_ERROR(get_string_list(ctx, *t, "kinds", "nemesis.kinds", &nm.kinds));
+    KZ_RETURN_IF_ERROR(get_string_list(ctx, *t, "targets", "nemesis.targets", &nm.targets));
     KZ_RETURN_IF_ERROR(get_int(ctx, *t, "start_ms", "nemesis.start_ms", &nm.start_ms, 0, s.duration_ms));
     KZ_RETURN_IF_ERROR(get_int(ctx, *t, "interval_ms", "nemesis.interval_ms", &nm.interval_ms, 1, s.duration_ms));
     KZ_RETURN_IF_ERROR(get_int(ctx, *t, "fault_duration_ms", "nemesis.fault_duration_ms", &nm.fault_duration_ms, 1,
@@ -331,7 +332,13 @@ std::string scenario_to_toml(const Scenario& s) {
   if (s.nemesis.enabled) {
     out << "\n[nemesis]\nkinds = [";
     for (size_t i = 0; i < s.nemesis.kinds.size(); i++) out << (i ? ", " : "") << toml_quote(s.nemesis.kinds[i]);
-    out << "]\nstart_ms = " << s.nemesis.start_ms << "\ninterval_ms = " << s.nemesis.interval_ms
+    out << "]\n";
+    if (!s.nemesis.targets.empty()) {
+      out << "targets = [";
+      for (size_t i = 0; i < s.nemesis.targets.size(); i++) out << (i ? ", " : "") << toml_quote(s.nemesis.targets[i]);
+      out << "]\n";
+    }
+    out << "start_ms = " << s.nemesis.start_ms << "\ninterval_ms = " << s.nemesis.interval_ms
         << "\nfault_duration_ms = " << s.nemesis.fault_duration_ms << "\nheal_at_ms = " << s.nemesis.heal_at_ms
         << "\nmode = " << toml_quote(s.nemesis.mode) << "\n";
   }

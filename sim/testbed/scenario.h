@@ -45,6 +45,7 @@ struct FaultSpec {
 struct NemesisSpec {
   bool enabled = false;
   std::vector<std::string> kinds;
+  std::vector<std::string> targets;  // drawn from per fault; empty: random, minority, majority
   int64_t start_ms = 1000;
   int64_t interval_ms = 2000;  // mean time between faults
   int64_t fault_duration_ms = 1500;

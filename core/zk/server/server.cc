@@ -140,6 +140,7 @@ Status ZkServer::start_ensemble() {
   }
   qc.my_id = static_cast<quorum::ServerId>(config_.my_id);
   qc.snap_count = static_cast<uint64_t>(config_.snap_count);
+  qc.diff_entries_max = static_cast<size_t>(config_.commit_log_count);
   qc.force_sync = config_.force_sync;
   qc.autopurge_snap_retain_count = static_cast<uint32_t>(config_.autopurge_snap_retain_count);
   qc.autopurge_purge_interval_ms = static_cast<int64_t>(config_.autopurge_purge_interval_hours) * 3600 * 1000;
@@ -510,6 +511,8 @@ void ZkServer::apply(const Txn& txn, int64_t pending_tag) {
     return;
   }
   if (txn.header.type == op(OpCode::kCloseSession)) {
+    env_.log.event("session_closed", {Field("session", fmt::format("0x{:x}", session_id)),
+                                      Field("zxid", txn.header.zxid)});
     if (it != sessions_.end()) {
       sessions_.erase(it);
       if (conn != nullptr) {
