@@ -56,6 +56,20 @@ Result<std::vector<std::string>> resolve_target(RunContext& ctx, const std::stri
   if (target == "minority") return pick(ctx, ctx.server_nodes, (n - 1) / 2);
   if (target == "majority") return pick(ctx, ctx.server_nodes, n / 2 + 1);
   if (ctx.world.node(target) != nullptr) return std::vector<std::string>{target};
+  if (target.find(',') != std::string::npos) {  // an explicit list of nodes (as shrink writes them)
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= target.size()) {
+      size_t comma = std::min(target.find(',', start), target.size());
+      std::string name = target.substr(start, comma - start);
+      if (ctx.world.node(name) == nullptr) {
+        return Status(Code::kInvalidArgument, fmt::format("unknown node '{}' in fault target '{}'", name, target));
+      }
+      out.push_back(name);
+      start = comma + 1;
+    }
+    return out;
+  }
   if (target.find('.') != std::string::npos) {
     KZ_ASSIGN_OR_RETURN(std::string node, ctx.service->resolve_role(ctx, target));
     if (node.empty()) return std::vector<std::string>{};
@@ -101,7 +115,7 @@ void fire(RunContext& ctx, const FaultSpec& f) {
   sim::World& w = ctx.world;
   sim::SimNet& net = w.net();
   ctx.events.add("testbed", "fault", {{"kind", f.kind}, {"target", f.target}, {"nodes", join(targets)},
-                                      {"duration_ms", f.duration_ms}});
+                                      {"duration_ms", f.duration_ms}, {"params", f.params.is_object() ? f.params : nlohmann::json::object()}});
   auto heal_event = [&ctx, kind = f.kind, nodes = join(targets)] {
     ctx.events.add("testbed", "fault_healed", {{"kind", kind}, {"nodes", nodes}});
   };
@@ -140,6 +154,7 @@ void fire(RunContext& ctx, const FaultSpec& f) {
         return std::find(ctx.server_nodes.begin(), ctx.server_nodes.end(), n) == ctx.server_nodes.end();
       });
     }
+    ctx.events.add("testbed", "partition_sides", {{"kind", f.kind}, {"a", join(side_a)}, {"b", join(side_b)}});
     if (f.kind == "bridge" && !side_b.empty()) {
       // The first target is the bridge: it reaches both sides, which cannot reach each other.
       std::string bridge = side_a.front();
