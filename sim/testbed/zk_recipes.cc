@@ -237,7 +237,10 @@ Verdict check_queue(const RunContext& ctx) {
   }
   std::set<std::string> left;
   for (const auto& p : final_list->value["paths"]) left.insert(p.get<std::string>());
+  const int64_t final_zxid = final_list->value["zxid"].get<int64_t>();
   for (const auto& [path, op] : enqueued_ok) {
+    // Only items created before the state the listing shows must be in it.
+    if (h.completion(op)->value["czxid"].get<int64_t>() > final_zxid) continue;
     if (dequeued.count(path) == 0 && left.count(path) == 0 && maybe_consumed.count(path) == 0) {
       v.ok = false;
       v.message = fmt::format("acknowledged item {} (op {}) was never dequeued and is gone from the final listing: lost",
@@ -343,16 +346,23 @@ Verdict check_mutual_exclusion(const RunContext& ctx) {
     std::string node;
   };
   std::map<std::string, int64_t> released;  // node -> zxid of its delete
+  std::set<std::string> release_unknown;      // a release was tried, its outcome unknown
   for (const HistoryEntry& e : h.entries()) {
-    if (e.type == OpType::kOk && e.f == "release") released[e.value["node"].get<std::string>()] = e.value["zxid"].get<int64_t>();
+    if (e.f != "release") continue;
+    if (e.type == OpType::kOk) released[e.value["node"].get<std::string>()] = e.value["zxid"].get<int64_t>();
+    if (e.type == OpType::kInfo) release_unknown.insert(h.invocation(e.op).value["node"].get<std::string>());
   }
   std::vector<Holding> holdings;
   for (const HistoryEntry& e : h.entries()) {
     if (e.type != OpType::kOk || e.f != "acquire") continue;
     std::string node = e.value["node"].get<std::string>();
     int64_t to = std::numeric_limits<int64_t>::max();
-    if (auto r = released.find(node); r != released.end()) to = r->second;
-    if (auto c = closed.find(e.value["session"].get<int64_t>()); c != closed.end()) to = std::min(to, c->second);
+    if (auto r = released.find(node); r != released.end()) {
+      to = r->second;
+    } else if (release_unknown.count(node) == 0) {
+      // Never released: the node went with its session.
+      if (auto c = closed.find(e.value["session"].get<int64_t>()); c != closed.end()) to = c->second;
+    }  // else: deleted at some unknown zxid (a release whose outcome is unknown)
     holdings.push_back(Holding{e.value["zxid"].get<int64_t>(), to, e.op, node});
   }
   std::sort(holdings.begin(), holdings.end(), [](const Holding& a, const Holding& b) { return a.from < b.from; });
