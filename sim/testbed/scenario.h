@@ -54,6 +54,13 @@ struct NemesisSpec {
   int line = 0;
 };
 
+// BUGGIFY (see core/io/probes.h): fault points in kz's code that fire at random under simulation.
+struct BuggifySpec {
+  bool enabled = false;
+  double point_on_chance = 0.5;  // each point is switched on for a run with this chance
+  double fire_chance = 0.05;     // an enabled point fires with this chance each time it is reached
+};
+
 struct Scenario {
   std::string path;
   std::string text;  // the file's full text (for replay bundles)
@@ -67,6 +74,7 @@ struct Scenario {
   std::vector<WorkloadSpec> workloads;
   std::vector<FaultSpec> faults;
   NemesisSpec nemesis;
+  BuggifySpec buggify;
   std::vector<std::string> checkers;
   int64_t liveness_ms = 10'000;  // after the final heal, the cluster must serve again within this
   bool final_heal = true;

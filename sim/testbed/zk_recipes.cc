@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -389,9 +390,20 @@ Verdict check_mutual_exclusion(const RunContext& ctx) {
 void ephemeral_client(RunContext& ctx, io::Env& env, const std::string& name, int64_t gap_ns, const WorkloadSpec& spec) {
   Session s(env, servers_of(ctx), static_cast<int32_t>(spec.params.value("session_timeout_ms", 2000)),
             spec.params.value("timeout_ms", int64_t{1000}));
+  std::deque<std::string> mine;  // this client's ephemerals, oldest first (a few are kept)
+  uint64_t generation = s.generation();
   while (!ctx.stopping) {
     env.clock->sleep_for(gap_ns);
     if (ctx.stopping || !s.ready()) continue;
+    if (s.generation() != generation) {  // a new session: the old one's nodes are not ours to delete
+      mine.clear();
+      generation = s.generation();
+    }
+    if (mine.size() > 3) {
+      s->remove(mine.front());
+      mine.pop_front();
+      continue;
+    }
     if (env.rng->chance(0.3)) {
       s->create("/eph", std::string(""));
       int64_t session = s->session_id();
@@ -401,6 +413,7 @@ void ephemeral_client(RunContext& ctx, io::Env& env, const std::string& name, in
       if (r.ok()) {
         ctx.history.ok(ctx.now_ns(), op, {{"session", session}, {"path", r.value.path}, {"czxid", r.value.stat.czxid},
                                           {"zxid", r.zxid}});
+        mine.push_back(r.value.path);
       } else {
         complete(ctx, op, r.err);
       }
