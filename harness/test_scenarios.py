@@ -74,9 +74,23 @@ def test_follower_restarts_need_snap_and_trunc(kz_bin, tmp_path):
     assert {"SNAP", "TRUNC"} <= modes, modes
 
 
-def test_zk_scenario_is_deterministic_across_processes(kz_bin):
-    scenario = ROOT / "scenarios" / "zk-standalone-power-loss.toml"
+@pytest.mark.parametrize("name", ["zk-standalone-power-loss.toml", "zk-leader-crash.toml"])
+def test_zk_scenario_is_deterministic_across_processes(kz_bin, name):
+    """zk-leader-crash runs with BUGGIFY on: fault points must be as reproducible as the rest."""
+    scenario = ROOT / "scenarios" / name
     for seed in (1, 2, 3):
         _, _, _, a = run_kz("sim", "run", scenario, "--seed", seed, "--no-out", "--quiet")
         _, _, _, b = run_kz("sim", "run", scenario, "--seed", seed, "--no-out", "--quiet")
         assert a["trace_hash"] == b["trace_hash"]
+        assert a["probes"] == b["probes"] and a["buggify_fired"] == b["buggify_fired"]
+
+
+def test_explore_reports_probes_and_buggify_fires(kz_bin, tmp_path):
+    code, _, stderr, s = run_kz("sim", "explore", ROOT / "scenarios" / "zk-leader-crash.toml", "--seeds", "1..6",
+                                "--jobs", "2", "--out", tmp_path)
+    assert code == 0, stderr
+    explore = json.loads((tmp_path / "explore.json").read_text())
+    assert explore["probes_hit"]["zk.sync.diff"] > 0  # every election syncs followers
+    assert explore["probes_hit"].get("buggify.fired", 0) > 0, "BUGGIFY is on in this scenario"
+    assert "zk.request.malformed" in s["probes_never_hit"]  # no workload sends garbage
+    assert not set(explore["probes_hit"]) & set(s["probes_never_hit"])
