@@ -277,6 +277,10 @@ Result<AppendInfo> Log::append_as_follower(ByteSpan batches) {
 
 Result<AppendInfo> Log::append_validated(ByteSpan bytes, std::vector<BatchHeader> headers) {
   KZ_ASSERT(!headers.empty());
+  if (headers.back().last_offset - headers.front().base_offset > kMaxRelativeOffset) {
+    return error(Code::kInvalidArgument, fmt::format("one append spans offsets {}..{}, more than a segment holds",
+                                                     headers.front().base_offset, headers.back().last_offset));
+  }
   KZ_RETURN_IF_ERROR(maybe_roll(bytes.size(), headers.front().base_offset, headers.back().last_offset));
   KZ_RETURN_IF_ERROR(active().append(bytes, headers, config_.index_interval_bytes));
   AppendInfo info;
