@@ -173,7 +173,6 @@ void LogSegment::reset_state() {
 void LogSegment::index_batch(const BatchHeader& h, uint32_t index_interval_bytes) {
   KZ_ASSERT(h.base_offset >= next_offset_);
   KZ_ASSERT(static_cast<uint64_t>(h.last_offset - base_offset_) <= kMaxRelativeOffset);
-  if (h.position == 0 && h.max_timestamp_ms >= 0) rolling_base_ms_ = h.max_timestamp_ms;
   if (h.max_timestamp_ms > max_timestamp_ms_) {
     max_timestamp_ms_ = h.max_timestamp_ms;
     offset_of_max_timestamp_ = h.last_offset;
@@ -388,6 +387,7 @@ Result<RecoverResult> LogSegment::recover(uint32_t index_interval_bytes) {
                                   position, h->base_offset, h->last_offset, next_offset_ - 1, base_offset_);
       break;
     }
+    if (position == 0 && h->max_timestamp_ms >= 0) rolling_base_ms_ = h->max_timestamp_ms;
     index_batch(*h, index_interval_bytes);
     position += h->size_bytes;
   }

@@ -103,8 +103,9 @@ class LogSegment {
   int64_t next_offset() const { return next_offset_; }
   int64_t max_timestamp_ms() const { return max_timestamp_ms_; }
   int64_t offset_of_max_timestamp() const { return offset_of_max_timestamp_; }
-  // segment.ms counts from here: the first batch's max timestamp when the segment was opened from disk,
-  // the creation time (wall clock) for a segment created by this process.
+  // segment.ms counts from here: the creation time (wall clock) for a segment created by this process,
+  // the first batch's max timestamp for one opened from disk. (Kafka always uses the first batch's
+  // timestamp, so producers with old timestamps make it roll on every append; kz does not.)
   int64_t rolling_base_ms() const { return rolling_base_ms_; }
   bool dirty() const { return log_dirty_; }
   const std::string& log_path() const { return log_path_; }
