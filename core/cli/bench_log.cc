@@ -10,10 +10,8 @@
 //                        here; ratio_kz_over_dd = append_fsync_mb_s / dd_mb_s (target >= 0.70);
 //   crc32c_gb_s:         CRC32C over a 1 MiB buffer (see `kz bench kafka-codec` for the details).
 // MB = 1e6 bytes. Wall time: disk throughput is what is measured, so CPU time would hide it.
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <malloc.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -25,6 +23,7 @@
 #include "core/kafka/log/log.h"
 #include "core/kafka/records/batch_builder.h"
 #include "core/kafka/records/crc32c.h"
+#include "core/real/dsync_baseline.h"
 #include "core/real/host.h"
 #include "core/real/real_clock.h"
 #include "core/real/real_fs.h"
@@ -85,8 +84,7 @@ Status remove_tree(real::RealFs& fs, const std::string& dir) {
   if (!exists) return Status::ok();
   KZ_ASSIGN_OR_RETURN(auto names, fs.list(dir));
   for (const std::string& n : names) KZ_RETURN_IF_ERROR(fs.remove(io::join_path(dir, n)));
-  if (::rmdir(dir.c_str()) != 0) return error(Code::kIoError, fmt::format("rmdir {}: errno {}", dir, errno));
-  return Status::ok();
+  return real::remove_empty_dir(dir);
 }
 
 struct LogFigures {
@@ -141,27 +139,10 @@ Result<LogFigures> run_log_round(real::RealFs& fs, const std::string& dir, const
   return figures;
 }
 
-// The same work as dd oflag=dsync: N writes of 1 MiB to a file opened O_DSYNC.
+// The same work as dd oflag=dsync, in-process (core/real/dsync_baseline.h).
 Result<double> odsync_loop_mb_s(const std::string& path, int mb) {
-  std::vector<uint8_t> buf(size_t{1} << 20, 0);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DSYNC | O_CLOEXEC, 0644);
-  if (fd < 0) return error(Code::kIoError, fmt::format("open {}: errno {}", path, errno));
-  const int64_t start = real::monotonic_ns();
-  for (int i = 0; i < mb; i++) {
-    size_t done = 0;
-    while (done < buf.size()) {
-      const ssize_t n = ::write(fd, buf.data() + done, buf.size() - done);
-      if (n < 0) {
-        ::close(fd);
-        return error(Code::kIoError, fmt::format("write {}: errno {}", path, errno));
-      }
-      done += static_cast<size_t>(n);
-    }
-  }
-  const double secs = seconds_since(start);
-  ::close(fd);
-  ::unlink(path.c_str());
-  return static_cast<double>(buf.size()) * mb / 1e6 / secs;
+  KZ_ASSIGN_OR_RETURN(int64_t ns, real::odsync_write_ns(path, size_t{1} << 20, mb));
+  return static_cast<double>(size_t{1} << 20) * mb / 1e6 / (static_cast<double>(ns) / 1e9);
 }
 
 // Runs dd and parses "N bytes (...) copied, S s, ..." from its output; nullopt if dd is unavailable.
@@ -259,7 +240,7 @@ int cmd_bench_log(const LogBenchArgs& args) {
         {"dir", args.dir},
         {"mb", "1e6 bytes"}}}};
   std::printf("%s\n", out.dump().c_str());
-  if (!args.keep) ::rmdir(args.dir.c_str());
+  if (!args.keep) (void)real::remove_empty_dir(args.dir);
   return 0;
 }
 
