@@ -549,6 +549,34 @@ TEST(KafkaLogConfig, SetsKafkaNamedKeys) {
   EXPECT_TRUE(c.set("cleanup.policy", "shred").is(Code::kInvalidArgument));
 }
 
+TEST(KafkaLog, OffsetForTimestampUsesTheTimeIndex) {
+  DiskBench b(21);
+  LogConfig c = small_segments(700, 90);
+  for (bool reopen : {false, true}) {
+    auto log = open_log(b, c);
+    if (!reopen) {
+      for (int i = 0; i < 40; i++) {
+        // Timestamps 1000, 1010, ... per batch; the two records of a batch at t and t+5.
+        std::vector<Record> records(2);
+        for (int j = 0; j < 2; j++) {
+          records[j].offset = j;
+          records[j].timestamp_ms = 1000 + 10 * i + 5 * j;
+          records[j].value = Bytes{'v'};
+        }
+        ASSERT_TRUE(log->append_as_leader(*build_batch(BatchOptions{}, records), 0).is_ok());
+      }
+      ASSERT_GT(log->segments().size(), 3u);
+    }
+    EXPECT_EQ(*log->offset_for_timestamp(0), std::optional<int64_t>(0));
+    EXPECT_EQ(*log->offset_for_timestamp(1005), std::optional<int64_t>(1));
+    EXPECT_EQ(*log->offset_for_timestamp(1006), std::optional<int64_t>(2));
+    EXPECT_EQ(*log->offset_for_timestamp(1200), std::optional<int64_t>(40));
+    EXPECT_EQ(*log->offset_for_timestamp(1391), std::optional<int64_t>(79));
+    EXPECT_EQ(*log->offset_for_timestamp(1396), std::nullopt);
+    ASSERT_TRUE(log->close().is_ok());
+  }
+}
+
 TEST(KafkaLog, LogAppendTimeStampsBatches) {
   DiskBench b(20);
   LogConfig c;

@@ -398,6 +398,14 @@ Result<FetchResult> Log::read(int64_t offset, const ReadOptions& options) {
   return result;
 }
 
+Result<std::optional<int64_t>> Log::offset_for_timestamp(int64_t timestamp_ms) {
+  for (auto& [base, seg] : segments_) {
+    KZ_ASSIGN_OR_RETURN(std::optional<int64_t> found, seg->offset_for_timestamp(timestamp_ms, base));
+    if (found) return found;
+  }
+  return std::optional<int64_t>();
+}
+
 Status Log::delete_segments(std::vector<int64_t> bases) {
   for (int64_t base : bases) {
     auto it = segments_.find(base);

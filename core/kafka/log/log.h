@@ -112,6 +112,10 @@ class Log {
   // the result is empty.
   Result<FetchResult> read(int64_t offset, const ReadOptions& options = {});
 
+  // ListOffsets by timestamp: the first offset whose record timestamp is >= timestamp_ms, nullopt if
+  // every record is older (Kafka then answers with the LEO).
+  Result<std::optional<int64_t>> offset_for_timestamp(int64_t timestamp_ms);
+
   // Removes every batch whose last offset >= offset (a follower truncating to the leader's epoch end).
   // The truncation is durable when this returns. No-op if offset >= LEO.
   Status truncate_to(int64_t offset);

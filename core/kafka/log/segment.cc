@@ -260,6 +260,35 @@ Result<std::optional<int64_t>> LogSegment::read(int64_t offset, size_t max_bytes
   return std::optional<int64_t>(first->base_offset);
 }
 
+Result<std::optional<int64_t>> LogSegment::offset_for_timestamp(int64_t timestamp_ms, int64_t min_offset) {
+  if (max_timestamp_ms_ < timestamp_ms) return std::optional<int64_t>();
+  // Entries (T, o) with T < timestamp_ms: every record up to o is older, start after it.
+  int64_t start = min_offset;
+  auto it = std::lower_bound(time_index_.begin(), time_index_.end(), timestamp_ms,
+                             [](const TimeIndexEntry& e, int64_t t) { return e.timestamp_ms < t; });
+  if (it != time_index_.begin()) start = std::max(start, std::prev(it)->offset + 1);
+  SegmentReader reader(*log_, size_bytes_, 64 * 1024);
+  Bytes scratch;
+  for (uint64_t position = index_position_for(start); position < size_bytes_;) {
+    Result<BatchHeader> h = reader.header_at(position);
+    if (!h.is_ok()) return h.status().with_context(log_path_);
+    position += h->size_bytes;
+    if (h->last_offset < start || h->max_timestamp_ms < timestamp_ms) continue;
+    Result<ByteSpan> bytes = reader.batch_bytes(*h);
+    if (!bytes.is_ok()) return bytes.status().with_context(log_path_);
+    Result<BatchView> view = BatchView::parse(*bytes);
+    if (!view.is_ok()) return view.status().with_context(fmt::format("{}: batch at position {}", log_path_, h->position));
+    std::optional<int64_t> found;
+    Status s = view->for_each_record(DecodeOptions{}, &scratch, [&](const RecordView& r) {
+      if (!found && r.offset >= start && r.timestamp_ms >= timestamp_ms) found = r.offset;
+      return Status::ok();
+    });
+    if (!s.is_ok()) return s.with_context(fmt::format("{}: batch at position {}", log_path_, h->position));
+    if (found) return found;
+  }
+  return std::optional<int64_t>();
+}
+
 Status LogSegment::scan_tail(uint64_t position) {
   SegmentReader reader(*log_, size_bytes_, 64 * 1024);
   while (position < size_bytes_) {

@@ -124,6 +124,9 @@ class LogSegment {
   // naming the file and position.
   Result<std::optional<int64_t>> read(int64_t offset, size_t max_bytes, int64_t max_offset, bool min_one_batch,
                                       bool verify_crc, Bytes* out);
+  // The first offset >= min_offset whose record timestamp is >= timestamp_ms (ListOffsets by time),
+  // nullopt if none here. The time index skips the prefix known to be older.
+  Result<std::optional<int64_t>> offset_for_timestamp(int64_t timestamp_ms, int64_t min_offset);
   // Calls fn(header, bytes) for every batch, in order (full CRC validation first). For compaction.
   template <typename Fn>
   Status for_each_batch(Fn&& fn);
