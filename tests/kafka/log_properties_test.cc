@@ -1,6 +1,7 @@
 // Properties of the Kafka log on the simulated disk:
 //   - after any crash or power loss the reopened log is a prefix of what was appended and holds
-//     everything that was flushed; reads return batches in offset order without gaps;
+//     everything that was flushed (truncations included: truncated data never comes back); reads
+//     return batches in offset order without gaps;
 //   - compaction keeps the last value of every key (and only drops what a later record supersedes);
 //   - damaged files (bit flips, cuts, garbage) give an error value or a logged truncation, never a crash.
 #include <gtest/gtest.h>
@@ -68,8 +69,15 @@ RC_GTEST_PROP(KafkaLogProps, CrashesKeepAPrefixThatHoldsEverythingFlushed, ()) {
   for (int round = 0; round < rounds; round++) {
     const int ops = *rc::gen::inRange(1, 30);
     for (int op = 0; op < ops; op++) {
-      const int kind = *rc::gen::inRange(0, 10);
-      if (kind < 7) {
+      const int kind = *rc::gen::inRange(0, 11);
+      if (kind == 10) {
+        // A follower truncating: durable at once, and nothing past it may come back after a crash.
+        const int64_t target = *rc::gen::inRange<int64_t>(0, log->log_end_offset() + 1);
+        RC_ASSERT(log->truncate_to(target).is_ok());
+        RC_ASSERT(log->log_end_offset() <= target || target >= static_cast<int64_t>(model.size()));
+        model.resize(static_cast<size_t>(log->log_end_offset()));
+        durable = std::min(durable, log->log_end_offset());
+      } else if (kind < 7) {
         const int count = *rc::gen::inRange(1, 6);
         const auto codec = *rc::gen::element(Compression::kNone, Compression::kLz4, Compression::kZstd);
         Bytes batch = gen_batch(count, *rc::gen::inRange<uint64_t>(0, 1000), codec, b.clock.wall_ms(), &model,
@@ -77,6 +85,7 @@ RC_GTEST_PROP(KafkaLogProps, CrashesKeepAPrefixThatHoldsEverythingFlushed, ()) {
         auto a = log->append_as_leader(batch, round);
         RC_ASSERT(a.is_ok());
         RC_ASSERT(a->first_offset == static_cast<int64_t>(model.size()) - count);
+        RC_ASSERT(a->first_offset >= log->log_start_offset());
         if (a->flushed) durable = log->log_end_offset();
       } else if (kind < 9) {
         RC_ASSERT(log->flush().is_ok());
