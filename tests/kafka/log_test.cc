@@ -577,6 +577,34 @@ TEST(KafkaLog, OffsetForTimestampUsesTheTimeIndex) {
   }
 }
 
+TEST(KafkaLog, FailedFsyncAndFullDiskAreErrorsAndTheLogRecovers) {
+  DiskBench b(22, /*keep_prefix_probability=*/0.0);
+  auto log = open_log(b, small_segments(600));
+  ASSERT_TRUE(log->append_as_leader(producer_batch(2, "a"), 0).is_ok());
+  b.disk.fail_next_syncs(1);
+  Status failed = log->flush();
+  EXPECT_TRUE(failed.is(Code::kIoError)) << failed.to_string();
+  EXPECT_EQ(log->flushed_offset(), 0);
+  ASSERT_TRUE(log->flush().is_ok());  // the retry makes it durable
+  EXPECT_EQ(log->flushed_offset(), 2);
+  b.disk.set_full(true);
+  auto full = log->append_as_leader(producer_batch(2, "b"), 0);
+  EXPECT_TRUE(full.status().is(Code::kNoSpace)) << full.status().to_string();
+  EXPECT_EQ(log->log_end_offset(), 2);
+  b.disk.set_full(false);
+  auto a = log->append_as_leader(producer_batch(2, "c"), 0);
+  ASSERT_TRUE(a.is_ok());
+  EXPECT_EQ(a->first_offset, 2);
+  ASSERT_TRUE(log->flush().is_ok());
+  log.reset();
+  b.disk.crash(true);
+  log = open_log(b, small_segments(600));
+  auto all = read_all(*log);
+  ASSERT_TRUE(all.is_ok());
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ(testing::str((*all)[3].value), "c-1");
+}
+
 TEST(KafkaLog, LogAppendTimeStampsBatches) {
   DiskBench b(20);
   LogConfig c;
