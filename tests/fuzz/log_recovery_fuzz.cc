@@ -4,7 +4,7 @@
 //
 // Input format (big-endian, every length clipped to what remains):
 //   u8 segment count (1 + n % 3), u8 flags (bit 0: recovery-point file, bit 1: leader-epoch-checkpoint,
-//   bit 2: compact policy), u8 recovery point, then per segment:
+//   bit 2: compact policy, bit 3: fix up the segments' batch CRCs so mutations get past them), u8 recovery point, then per segment:
 //   u16 base offset, u16 log length, log bytes, u8 index length, index bytes, u8 time index length,
 //   time index bytes; the rest is the leader-epoch-checkpoint text (when its flag is set).
 #include <cstddef>
@@ -13,6 +13,7 @@
 
 #include "core/kafka/log/log.h"
 #include "core/kafka/records/batch_builder.h"
+#include "tests/fuzz/fix_crcs.h"
 #include "tests/fuzz/mem_fs.h"
 
 namespace {
@@ -57,7 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint32_t recovery_point = in.take(1);
   for (int i = 0; i < segments; i++) {
     const int64_t base = in.take(2);
-    fs.files[io::join_path(dir, log::segment_file_name(base, ".log"))] = in.bytes(in.take(2));
+    std::vector<uint8_t> segment = in.bytes(in.take(2));
+    if (flags & 8) fuzz::fix_batch_crcs(segment);
+    fs.files[io::join_path(dir, log::segment_file_name(base, ".log"))] = std::move(segment);
     fs.files[io::join_path(dir, log::segment_file_name(base, ".index"))] = in.bytes(in.take(1));
     fs.files[io::join_path(dir, log::segment_file_name(base, ".timeindex"))] = in.bytes(in.take(1));
   }

@@ -56,7 +56,7 @@ def record(offset_delta, key, value, ts_delta=0):
 def batch(base_offset, records, codec=0, control=False, epoch=0, ts=1700000000000):
     section = b"".join(record(i, k, v) for i, (k, v) in enumerate(records))
     if codec == 1:
-        section = gzip.compress(section)
+        section = gzip.compress(section, mtime=0)
     attributes = codec | (0x30 if control else 0)
     after_crc = struct.pack(">hiqqqhii", attributes, len(records) - 1, ts, ts, -1 if not control else 7, 0,
                             -1, len(records)) + section
@@ -124,11 +124,11 @@ def log_seeds():
     one = batch(0, kv, epoch=1) + batch(3, kv, epoch=1) + batch(6, kv[:1], epoch=2)
     write("log_recovery_fuzz", "one_segment", struct.pack(">BBB", 0, 0, 0) + seg(0, one))
     idx = struct.pack(">II", 3, len(batch(0, kv)))
-    two = struct.pack(">BBB", 1, 3, 5) + seg(0, batch(0, kv) + batch(3, kv), idx) + \
+    two = struct.pack(">BBB", 1, 11, 5) + seg(0, batch(0, kv) + batch(3, kv), idx) + \
         seg(6, batch(6, kv, epoch=2)) + b"0\n2\n1 0\n2 6\n"
     write("log_recovery_fuzz", "two_segments_checkpoints", two)
     torn = batch(0, kv) + batch(3, kv)[:40]
-    write("log_recovery_fuzz", "torn_tail", struct.pack(">BBB", 0, 4, 0) + seg(0, torn))
+    write("log_recovery_fuzz", "torn_tail", struct.pack(">BBB", 0, 12, 0) + seg(0, torn))
 
 
 if __name__ == "__main__":
