@@ -93,11 +93,13 @@ Status Log::load() {
     if (!recover) {
       std::string reason;
       KZ_ASSIGN_OR_RETURN(bool ok, seg->load_indexes(&reason));
-      if (!ok) {
+      if (last && (!ok || seg->next_offset() > recovery_point_)) {
+        // The active segment holds data past the recovery point (an unclean shutdown): validate it.
+        logger_.info("log", "{}: recovering {} past the recovery point {}", dir_, seg->log_path(), recovery_point_);
+        recover = true;
+      } else if (!ok) {
         logger_.warn("log", "{}: rebuilding the indexes of {}: {}", dir_, seg->log_path(), reason);
         recover = true;
-      } else if (last && seg->next_offset() > recovery_point_) {
-        recover = true;  // the active segment holds data past the recovery point
       }
     }
     if (!segments_.empty() && !seg->empty()) {
