@@ -53,7 +53,9 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-double seconds_since(int64_t start_ns) { return static_cast<double>(real::monotonic_ns() - start_ns) / 1e9; }
+double seconds_since(int64_t start_ns) {
+  return static_cast<double>(real::monotonic_ns() - start_ns) / 1e9;
+}
 
 // ~1 MiB of producer batches (offsets rewritten by the log on each append).
 Result<kafka::Bytes> make_chunk(int64_t now_ms) {
@@ -147,8 +149,8 @@ Result<double> odsync_loop_mb_s(const std::string& path, int mb) {
 
 // Runs dd and parses "N bytes (...) copied, S s, ..." from its output; nullopt if dd is unavailable.
 std::optional<double> dd_mb_s(const std::string& path, int mb) {
-  const std::string cmd = fmt::format("dd if=/dev/zero of='{}' bs=1M count={} oflag=dsync 2>&1; rm -f '{}'", path,
-                                      mb, path);
+  const std::string cmd =
+      fmt::format("dd if=/dev/zero of='{}' bs=1M count={} oflag=dsync 2>&1; rm -f '{}'", path, mb, path);
   Result<real::ChildResult> r = real::run_child({"/bin/sh", "-c", cmd}, true);
   if (!r.is_ok() || r->exit_code != 0) return std::nullopt;
   const std::string& out = r->stdout_text;
@@ -219,26 +221,25 @@ int cmd_bench_log(const LogBenchArgs& args) {
     read.push_back(f->read_mb_s);
   }
   const double baseline = dd.empty() ? median(loop) : median(dd);
-  nlohmann::json out = {
-      {"bench", "log"},
-      {"append_fsync_mb_s", median(fsync)},
-      {"append_nosync_mb_s", median(nosync)},
-      {"read_mb_s", median(read)},
-      {"dd_mb_s", dd.empty() ? nlohmann::json(nullptr) : nlohmann::json(median(dd))},
-      {"odsync_loop_mb_s", median(loop)},
-      {"ratio_kz_over_dd", median(fsync) / baseline},
-      {"crc32c_gb_s", crc32c_gb_s()},
-      {"method",
-       {{"rounds", args.rounds},
-        {"statistic", "median"},
-        {"mb_per_round", args.mb},
-        {"append_bytes", chunk->size()},
-        {"batch", "64 records x 1000 B random values, uncompressed; 16 batches per append"},
-        {"fsync", "Log::flush() (fdatasync of the segment) after every append"},
-        {"baseline", dd.empty() ? "O_DSYNC loop (dd not found)" : "dd bs=1M oflag=dsync"},
-        {"timing", "wall clock"},
-        {"dir", args.dir},
-        {"mb", "1e6 bytes"}}}};
+  nlohmann::json out = {{"bench", "log"},
+                        {"append_fsync_mb_s", median(fsync)},
+                        {"append_nosync_mb_s", median(nosync)},
+                        {"read_mb_s", median(read)},
+                        {"dd_mb_s", dd.empty() ? nlohmann::json(nullptr) : nlohmann::json(median(dd))},
+                        {"odsync_loop_mb_s", median(loop)},
+                        {"ratio_kz_over_dd", median(fsync) / baseline},
+                        {"crc32c_gb_s", crc32c_gb_s()},
+                        {"method",
+                         {{"rounds", args.rounds},
+                          {"statistic", "median"},
+                          {"mb_per_round", args.mb},
+                          {"append_bytes", chunk->size()},
+                          {"batch", "64 records x 1000 B random values, uncompressed; 16 batches per append"},
+                          {"fsync", "Log::flush() (fdatasync of the segment) after every append"},
+                          {"baseline", dd.empty() ? "O_DSYNC loop (dd not found)" : "dd bs=1M oflag=dsync"},
+                          {"timing", "wall clock"},
+                          {"dir", args.dir},
+                          {"mb", "1e6 bytes"}}}};
   std::printf("%s\n", out.dump().c_str());
   if (!args.keep) (void)real::remove_empty_dir(args.dir);
   return 0;

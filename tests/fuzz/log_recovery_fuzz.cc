@@ -4,9 +4,9 @@
 //
 // Input format (big-endian, every length clipped to what remains):
 //   u8 segment count (1 + n % 3), u8 flags (bit 0: recovery-point file, bit 1: leader-epoch-checkpoint,
-//   bit 2: compact policy, bit 3: fix up the segments' batch CRCs so mutations get past them), u8 recovery point, then per segment:
-//   u16 base offset, u16 log length, log bytes, u8 index length, index bytes, u8 time index length,
-//   time index bytes; the rest is the leader-epoch-checkpoint text (when its flag is set).
+//   bit 2: compact policy, bit 3: fix up the segments' batch CRCs so mutations get past them), u8 recovery point, then
+//   per segment: u16 base offset, u16 log length, log bytes, u8 index length, index bytes, u8 time index length, time
+//   index bytes; the rest is the leader-epoch-checkpoint text (when its flag is set).
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -27,8 +27,8 @@ struct Appended {
 };
 
 // A batch of `count` records with values derived from `tag`, optionally compressed.
-Bytes gen_batch(int count, uint64_t tag, Compression compression, int64_t timestamp_ms,
-                std::vector<Appended>* model, int64_t first_offset) {
+Bytes gen_batch(int count, uint64_t tag, Compression compression, int64_t timestamp_ms, std::vector<Appended>* model,
+                int64_t first_offset) {
   std::vector<Record> records;
   for (int i = 0; i < count; i++) {
     Record r;
@@ -130,14 +130,15 @@ RC_GTEST_PROP(KafkaLogProps, CompactionKeepsTheLastValueOfEveryKey, ()) {
     for (int j = 0; j < count; j++) {
       const std::string key = "k" + std::to_string(*rc::gen::inRange(0, 6));
       std::optional<std::string> value;
-      if (*rc::gen::inRange(0, 5) != 0) value = "v" + std::to_string(model.size()) + std::string(*rc::gen::inRange(0, 30), 'x');
+      if (*rc::gen::inRange(0, 5) != 0)
+        value = "v" + std::to_string(model.size()) + std::string(*rc::gen::inRange(0, 30), 'x');
       kvs.push_back({key, value});
       model.push_back(Appended{static_cast<int64_t>(model.size()), key, value});
     }
     RC_ASSERT(log->append_as_leader(testing::keyed_batch(kvs, t0 + i), 0).is_ok());
   }
   log->set_high_watermark(*rc::gen::arbitrary<bool>() ? log->log_end_offset()
-                                                     : *rc::gen::inRange<int64_t>(0, log->log_end_offset() + 1));
+                                                      : *rc::gen::inRange<int64_t>(0, log->log_end_offset() + 1));
   const bool drop_tombstones = *rc::gen::arbitrary<bool>();
   const int64_t now = drop_tombstones ? t0 + 10'000'000 : t0;
   auto r = log->compact(now);

@@ -8,14 +8,16 @@ namespace kz::kafka::log {
 namespace {
 
 using testing::DiskBench;
-using testing::keyed_batch;
 using testing::kDir;
+using testing::keyed_batch;
 using testing::open_log;
 using testing::producer_batch;
 using testing::read_all;
 using testing::str;
 
-std::string path(int64_t base, std::string_view suffix) { return io::join_path(kDir, segment_file_name(base, suffix)); }
+std::string path(int64_t base, std::string_view suffix) {
+  return io::join_path(kDir, segment_file_name(base, suffix));
+}
 
 LogConfig small_segments(uint64_t segment_bytes = 1000, uint32_t index_interval = 100) {
   LogConfig c;
@@ -111,7 +113,8 @@ TEST(KafkaLog, RollsBySizeWritesKafkaNamedFilesAndIndexes) {
   std::vector<Record> expect;
   {
     auto log = open_log(b, small_segments());
-    for (int i = 0; i < 40; i++) ASSERT_TRUE(log->append_as_leader(producer_batch(3, "v" + std::to_string(i)), 0).is_ok());
+    for (int i = 0; i < 40; i++)
+      ASSERT_TRUE(log->append_as_leader(producer_batch(3, "v" + std::to_string(i)), 0).is_ok());
     EXPECT_GE(log->segments().size(), 5u);
     auto all = read_all(*log, 1);
     ASSERT_TRUE(all.is_ok()) << all.status().to_string();
@@ -291,7 +294,8 @@ TEST(KafkaLog, GarbageIndexIsRebuilt) {
   std::vector<Record> expect;
   {
     auto log = open_log(b, c);
-    for (int i = 0; i < 30; i++) ASSERT_TRUE(log->append_as_leader(producer_batch(2, "i" + std::to_string(i)), 0).is_ok());
+    for (int i = 0; i < 30; i++)
+      ASSERT_TRUE(log->append_as_leader(producer_batch(2, "i" + std::to_string(i)), 0).is_ok());
     expect = *read_all(*log);
     ASSERT_TRUE(log->close().is_ok());
   }
@@ -419,7 +423,10 @@ TEST(KafkaLog, BadAppendsAreErrors) {
 
 TEST(KafkaLog, CorruptCheckpointsAreClearErrors) {
   DiskBench b(16);
-  { auto log = open_log(b); ASSERT_TRUE(log->close().is_ok()); }
+  {
+    auto log = open_log(b);
+    ASSERT_TRUE(log->close().is_ok());
+  }
   const std::string rp = io::join_path(kDir, kRecoveryPointFile);
   ASSERT_TRUE(b.disk.write_file_atomic(rp, zk::storage::testing::bytes_of("0\nbanana\n")).is_ok());
   auto log = Log::open(b.disk, kDir, LogConfig{}, b.clock, b.env.log);
@@ -484,10 +491,11 @@ TEST(KafkaLog, CompactionKeepsTheLatestValuePerKeyAndDropsOldTombstones) {
   auto log = open_log(b, c);
   const int64_t t0 = b.clock.wall_ms();
   ASSERT_TRUE(log->append_as_leader(keyed_batch({{"a", "a1"}, {"b", "b1"}, {"c", "c1"}}, t0), 0).is_ok());  // 0-2
-  ASSERT_TRUE(log->append_as_leader(keyed_batch({{"a", "a2"}, {"b", std::nullopt}}, t0), 0).is_ok());  // 3-4
-  ASSERT_TRUE(log->append_as_leader(keyed_batch({{"d", "d1"}, {"c", "c2"}}, t0 + 5000), 0).is_ok());  // 5-6
+  ASSERT_TRUE(log->append_as_leader(keyed_batch({{"a", "a2"}, {"b", std::nullopt}}, t0), 0).is_ok());       // 3-4
+  ASSERT_TRUE(log->append_as_leader(keyed_batch({{"d", "d1"}, {"c", "c2"}}, t0 + 5000), 0).is_ok());        // 5-6
   for (int i = 0; i < 10; i++) {
-    ASSERT_TRUE(log->append_as_leader(keyed_batch({{"z" + std::to_string(i), "filler-value-xxxxxxxxxxxx"}}, t0), 0).is_ok());
+    ASSERT_TRUE(
+        log->append_as_leader(keyed_batch({{"z" + std::to_string(i), "filler-value-xxxxxxxxxxxx"}}, t0), 0).is_ok());
   }
   ASSERT_GE(log->segments().size(), 3u);
   log->set_high_watermark(log->log_end_offset());
@@ -501,7 +509,8 @@ TEST(KafkaLog, CompactionKeepsTheLatestValuePerKeyAndDropsOldTombstones) {
   for (const Record& r : *all) {
     if (r.offset < 7) got.push_back({r.offset, str(r.key) + "=" + str(r.value)});
   }
-  EXPECT_EQ(got, (std::vector<std::pair<int64_t, std::string>>{{3, "a=a2"}, {4, "b=<null>"}, {5, "d=d1"}, {6, "c=c2"}}));
+  EXPECT_EQ(got,
+            (std::vector<std::pair<int64_t, std::string>>{{3, "a=a2"}, {4, "b=<null>"}, {5, "d=d1"}, {6, "c=c2"}}));
   // Later: the tombstone goes.
   auto r2 = log->compact(t0 + 2000);
   ASSERT_TRUE(r2.is_ok());
@@ -523,7 +532,10 @@ TEST(KafkaLog, CompactionKeepsTheLatestValuePerKeyAndDropsOldTombstones) {
 
 TEST(KafkaLog, LeftoversOfInterruptedOperationsAreRemoved) {
   DiskBench b(19);
-  { auto log = open_log(b); ASSERT_TRUE(log->close().is_ok()); }
+  {
+    auto log = open_log(b);
+    ASSERT_TRUE(log->close().is_ok());
+  }
   for (const char* name : {"00000000000000000000.log.cleaned", "00000000000000000042.index", "x.tmp"}) {
     ASSERT_TRUE(b.disk.write_file_atomic(io::join_path(kDir, name), zk::storage::testing::bytes_of("junk")).is_ok());
   }

@@ -78,8 +78,8 @@ inline Result<std::vector<Record>> read_all(Log& log, size_t max_bytes = 1000) {
       KZ_ASSIGN_OR_RETURN(std::optional<BatchView> batch, reader.next());
       if (!batch) break;
       if (batch->last_offset() < next) {
-        return error(Code::kCorruption, fmt::format("batch {}..{} does not reach {}", batch->base_offset(),
-                                                    batch->last_offset(), next));
+        return error(Code::kCorruption,
+                     fmt::format("batch {}..{} does not reach {}", batch->base_offset(), batch->last_offset(), next));
       }
       std::vector<Record> records;
       KZ_RETURN_IF_ERROR(batch->decode_records(DecodeOptions{}, &records));
@@ -98,6 +98,8 @@ inline Result<std::vector<Record>> read_all(Log& log, size_t max_bytes = 1000) {
   return out;
 }
 
-inline std::string str(const std::optional<Bytes>& b) { return b ? std::string(b->begin(), b->end()) : "<null>"; }
+inline std::string str(const std::optional<Bytes>& b) {
+  return b ? std::string(b->begin(), b->end()) : "<null>";
+}
 
 }  // namespace kz::kafka::log::testing

@@ -68,14 +68,18 @@ Result<std::vector<EpochEntry>> parse_epoch_checkpoint(std::string_view text, st
   return entries;
 }
 
-std::string format_recovery_point(int64_t offset) { return fmt::format("0\n{}\n", offset); }
+std::string format_recovery_point(int64_t offset) {
+  return fmt::format("0\n{}\n", offset);
+}
 
 Result<int64_t> parse_recovery_point(std::string_view text, std::string_view name) {
   std::vector<std::string_view> lines = split_lines(text);
-  if (lines.size() != 2) return error(Code::kCorruption, fmt::format("{}: expected 2 lines, found {}", name, lines.size()));
+  if (lines.size() != 2)
+    return error(Code::kCorruption, fmt::format("{}: expected 2 lines, found {}", name, lines.size()));
   if (lines[0] != "0") return bad_line(name, 0, fmt::format("unsupported version '{}'", lines[0]));
   int64_t offset = 0;
-  if (!parse_number(lines[1], &offset) || offset < 0) return bad_line(name, 1, fmt::format("bad offset '{}'", lines[1]));
+  if (!parse_number(lines[1], &offset) || offset < 0)
+    return bad_line(name, 1, fmt::format("bad offset '{}'", lines[1]));
   return offset;
 }
 

@@ -31,8 +31,7 @@ Log::Log(io::Fs& fs, std::string dir, LogConfig config, io::Clock& clock, Logger
 
 Log::~Log() = default;
 
-Result<std::unique_ptr<Log>> Log::open(io::Fs& fs, std::string dir, LogConfig config, io::Clock& clock,
-                                       Logger logger) {
+Result<std::unique_ptr<Log>> Log::open(io::Fs& fs, std::string dir, LogConfig config, io::Clock& clock, Logger logger) {
   KZ_RETURN_IF_ERROR(config.validate());
   std::unique_ptr<Log> log(new Log(fs, std::move(dir), config, clock, std::move(logger)));
   Status s = log->load();
@@ -144,8 +143,12 @@ Status Log::load() {
   return Status::ok();
 }
 
-int64_t Log::log_start_offset() const { return segments_.begin()->first; }
-int64_t Log::log_end_offset() const { return active().next_offset(); }
+int64_t Log::log_start_offset() const {
+  return segments_.begin()->first;
+}
+int64_t Log::log_end_offset() const {
+  return active().next_offset();
+}
 
 void Log::set_high_watermark(int64_t offset) {
   KZ_ASSERT_MSG(offset <= log_end_offset(), fmt::format("high watermark {} > LEO {}", offset, log_end_offset()));
@@ -195,14 +198,13 @@ Status Log::validate_batches(ByteSpan bytes, bool check_records, std::vector<Bat
     }
     Result<BatchView> view = BatchView::parse(bytes.subspan(position, h->size_bytes));
     if (!view.is_ok()) {
-      return error(Code::kInvalidArgument, fmt::format("corrupt batch at position {}: {}", position,
-                                                       view.status().message()));
+      return error(Code::kInvalidArgument,
+                   fmt::format("corrupt batch at position {}: {}", position, view.status().message()));
     }
     if (check_records) {
       if (view->record_count() < 1 || int64_t{view->record_count()} != int64_t{view->last_offset_delta()} + 1) {
-        return error(Code::kInvalidArgument,
-                     fmt::format("batch at position {}: {} records with lastOffsetDelta {}", position,
-                                 view->record_count(), view->last_offset_delta()));
+        return error(Code::kInvalidArgument, fmt::format("batch at position {}: {} records with lastOffsetDelta {}",
+                                                         position, view->record_count(), view->last_offset_delta()));
       }
       int32_t expected_delta = 0;
       Status s = view->for_each_record(DecodeOptions{}, &scratch, [&](const RecordView& r) {
@@ -214,8 +216,8 @@ Status Log::validate_batches(ByteSpan bytes, bool check_records, std::vector<Bat
         return Status::ok();
       });
       if (!s.is_ok()) {
-        return error(Code::kInvalidArgument, fmt::format("invalid records in batch at position {}: {}", position,
-                                                         s.message()));
+        return error(Code::kInvalidArgument,
+                     fmt::format("invalid records in batch at position {}: {}", position, s.message()));
       }
     }
     headers->push_back(*h);
@@ -264,8 +266,8 @@ Result<AppendInfo> Log::append_as_follower(ByteSpan batches) {
   int64_t next = log_end_offset();
   for (const BatchHeader& h : headers) {
     if (h.base_offset < next) {
-      return error(Code::kInvalidArgument, fmt::format("batch at position {} starts at offset {}, before {}",
-                                                       h.position, h.base_offset, next));
+      return error(Code::kInvalidArgument,
+                   fmt::format("batch at position {} starts at offset {}, before {}", h.position, h.base_offset, next));
     }
     next = h.last_offset + 1;
   }
@@ -367,8 +369,8 @@ Status Log::checkpoint_recovery_point() {
   // synced here if the checkpoint covers it.
   const int64_t point = flushed_offset_;
   if (point > active().base_offset()) KZ_RETURN_IF_ERROR(active().flush_indexes());
-  KZ_RETURN_IF_ERROR(fs_.write_file_atomic(io::join_path(dir_, kRecoveryPointFile),
-                                           as_span(format_recovery_point(point))));
+  KZ_RETURN_IF_ERROR(
+      fs_.write_file_atomic(io::join_path(dir_, kRecoveryPointFile), as_span(format_recovery_point(point))));
   dir_dirty_ = false;
   recovery_point_ = point;
   return Status::ok();
@@ -477,8 +479,8 @@ Result<RetentionResult> Log::apply_retention(int64_t now_ms) {
     if (upper > high_watermark_ || (is_active && seg.empty())) break;
     const bool by_time = config_.retention_ms >= 0 && seg.max_timestamp_ms() >= 0 &&
                          now_ms - seg.max_timestamp_ms() > config_.retention_ms;
-    const bool by_size = config_.retention_bytes >= 0 &&
-                         total - seg.size_bytes() >= static_cast<uint64_t>(config_.retention_bytes);
+    const bool by_size =
+        config_.retention_bytes >= 0 && total - seg.size_bytes() >= static_cast<uint64_t>(config_.retention_bytes);
     if (!by_time && !by_size) break;
     logger_.info("log", "{}: deleting segment {} ({} bytes, offsets {}..{}) by retention {}", dir_,
                  segment_file_name(it->first, ".log"), seg.size_bytes(), it->first, upper - 1,

@@ -47,8 +47,8 @@ Result<BatchHeader> parse_batch_header(ByteSpan bytes, uint64_t position) {
   h.position = position;
   const int32_t length = static_cast<int32_t>(load_be32(bytes.data() + batch_field::kBatchLength));
   if (length < static_cast<int32_t>(kBatchHeaderBytes - kLogOverheadBytes)) {
-    return error(Code::kCorruption, fmt::format("batch at position {}: batchLength {} is shorter than a header",
-                                                position, length));
+    return error(Code::kCorruption,
+                 fmt::format("batch at position {}: batchLength {} is shorter than a header", position, length));
   }
   const int8_t magic = static_cast<int8_t>(bytes[batch_field::kMagic]);
   if (magic != kMagicV2) {
@@ -131,7 +131,9 @@ LogSegment::LogSegment(io::Fs& fs, std::string dir, int64_t base_offset, std::un
       next_offset_(base_offset),
       rolling_base_ms_(now_ms) {}
 
-std::string LogSegment::index_path() const { return io::join_path(dir_, segment_file_name(base_offset_, ".index")); }
+std::string LogSegment::index_path() const {
+  return io::join_path(dir_, segment_file_name(base_offset_, ".index"));
+}
 std::string LogSegment::time_index_path() const {
   return io::join_path(dir_, segment_file_name(base_offset_, ".timeindex"));
 }
@@ -246,8 +248,8 @@ Result<std::optional<int64_t>> LogSegment::read(int64_t offset, size_t max_bytes
   if (!s.is_ok()) return s.with_context(log_path_);
   if (verify_crc) {
     for (size_t p = out_start; p < out->size();) {
-      const uint32_t size = static_cast<uint32_t>(load_be32(out->data() + p + batch_field::kBatchLength)) +
-                            kLogOverheadBytes;
+      const uint32_t size =
+          static_cast<uint32_t>(load_be32(out->data() + p + batch_field::kBatchLength)) + kLogOverheadBytes;
       Result<BatchView> view = BatchView::parse(ByteSpan(out->data() + p, size));
       if (!view.is_ok()) {
         out->resize(out_start);
@@ -277,7 +279,8 @@ Result<std::optional<int64_t>> LogSegment::offset_for_timestamp(int64_t timestam
     Result<ByteSpan> bytes = reader.batch_bytes(*h);
     if (!bytes.is_ok()) return bytes.status().with_context(log_path_);
     Result<BatchView> view = BatchView::parse(*bytes);
-    if (!view.is_ok()) return view.status().with_context(fmt::format("{}: batch at position {}", log_path_, h->position));
+    if (!view.is_ok())
+      return view.status().with_context(fmt::format("{}: batch at position {}", log_path_, h->position));
     std::optional<int64_t> found;
     Status s = view->for_each_record(DecodeOptions{}, &scratch, [&](const RecordView& r) {
       if (!found && r.offset >= start && r.timestamp_ms >= timestamp_ms) found = r.offset;
@@ -298,8 +301,8 @@ Status LogSegment::scan_tail(uint64_t position) {
                                                   h.base_offset, next_offset_));
     }
     if (h.base_offset < base_offset_ || static_cast<uint64_t>(h.last_offset - base_offset_) > kMaxRelativeOffset) {
-      return error(Code::kCorruption, fmt::format("batch at position {}: offsets {}..{} outside the segment",
-                                                  position, h.base_offset, h.last_offset));
+      return error(Code::kCorruption, fmt::format("batch at position {}: offsets {}..{} outside the segment", position,
+                                                  h.base_offset, h.last_offset));
     }
     if (position == 0 && h.max_timestamp_ms >= 0) rolling_base_ms_ = h.max_timestamp_ms;
     if (h.max_timestamp_ms > max_timestamp_ms_) {
@@ -334,8 +337,8 @@ Result<bool> LogSegment::load_indexes(std::string* reason) {
   if (!ok) return false;
   for (size_t p = 0; p < offset_bytes.size(); p += kOffsetIndexEntryBytes) {
     const OffsetIndexEntry e{base_offset_ + load_be32(offset_bytes.data() + p), load_be32(offset_bytes.data() + p + 4)};
-    if (e.position >= size_bytes_ ||
-        (!offset_index_.empty() && (e.offset <= offset_index_.back().offset || e.position <= offset_index_.back().position))) {
+    if (e.position >= size_bytes_ || (!offset_index_.empty() && (e.offset <= offset_index_.back().offset ||
+                                                                 e.position <= offset_index_.back().position))) {
       *reason = fmt::format("{}: entry {} (offset {}, position {}) is out of order or past the log's {} bytes",
                             index_path(), p / kOffsetIndexEntryBytes, e.offset, e.position, size_bytes_);
       return false;
