@@ -316,8 +316,12 @@ Status GroupConsumer::close() {
       request.member_id = member_id_;
       request.members.push_back({member_id_, std::nullopt});
       Result<LeaveGroupResponse> response = (*conn)->call(request);
-      if (response.is_ok() && response->error_code != errc::kNone) {
+      if (!response.is_ok()) {
+        cluster_.env().log.warn("kafka.group", "LeaveGroup failed: {}", response.status().to_string());
+      } else if (response->error_code != errc::kNone) {
         cluster_.env().log.info("kafka.group", "LeaveGroup: {}", error_name(response->error_code));
+      } else {
+        cluster_.env().log.info("kafka.group", "left group '{}' as {}", options_.group_id, member_id_);
       }
     }
   }
