@@ -35,7 +35,7 @@ TEST(ClientAccumulator, FullBatchesAreReadyAtOnceAndFlushTakesAll) {
   Accumulator acc({.batch_bytes_max = 200, .linger_ns = 1'000'000, .idempotent = false});
   EXPECT_FALSE(acc.append(kP0, rec(50), 1, 0));
   // The second record does not fit: the first batch closes, the record starts a new one.
-  EXPECT_TRUE(acc.append(kP0, rec(120), 2, 0));
+  EXPECT_TRUE(acc.append(kP0, rec(60), 2, 0));
   acc.append(kP1, rec(5), 3, 0);
   std::vector<PendingBatch> ready = acc.drain(1, false);
   ASSERT_EQ(ready.size(), 1u);
