@@ -5,7 +5,6 @@
 // line goes out at once and a piped file goes out in batches. Exit code 0 when every record was
 // delivered, 1 if any failed, 2 for bad arguments.
 #include <fmt/format.h>
-#include <poll.h>
 
 #include <cstdio>
 #include <iostream>
@@ -117,12 +116,10 @@ Result<kafka::client::ProducerRecord> parse_line(const LineFormat& f, const std:
   return r;
 }
 
-// True when a read from stdin would not block: more input is already there.
-bool stdin_has_input() {
-  if (std::cin.rdbuf()->in_avail() > 0) return true;
-  struct pollfd p{0, POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0;
-}
+// True when a read from stdin would not block: more input is already there. With
+// sync_with_stdio(false), std::cin has its own buffer and in_avail() counts what is buffered plus
+// what the OS holds for the descriptor (libstdc++'s showmanyc), without blocking.
+bool stdin_has_input() { return std::cin.rdbuf()->in_avail() > 0; }
 
 int run_console_producer(io::Env& env, const ConsoleProducerArgs& args, const LineFormat& format,
                          kafka::client::ClusterOptions cluster_options, kafka::client::ProducerOptions options) {
@@ -139,6 +136,7 @@ int run_console_producer(io::Env& env, const ConsoleProducerArgs& args, const Li
     return 1;
   }
   kafka::client::Producer producer(cluster, options);
+  std::ios::sync_with_stdio(false);
   std::string line;
   uint64_t lines = 0;
   while (std::getline(std::cin, line)) {

@@ -176,6 +176,8 @@ void Producer::ship(std::vector<PendingBatch> batches) {
         if (inserted) request.topics.push_back({batches[i].tp.topic, {}});
         request.topics[it->second].partitions.push_back({batches[i].tp.partition, encoded[i]});
       }
+      cluster_.env().log.debug("kafka.producer", "produce {} batches to broker {} (attempt {})", indexes.size(), leader,
+                               attempt + 1);
       Status failure = Status::ok();
       Result<Connection*> conn = cluster_.broker(leader);
       if (!conn.is_ok()) failure = conn.status();
