@@ -74,6 +74,7 @@ void GroupConsumer::revoke() {
 Status GroupConsumer::join() {
   if (topics_.empty()) return Status(Code::kInvalidArgument, "subscribe to at least one topic before polling");
   Status last = Status::ok();
+  bool member_id_required_seen = false;
   for (int attempt = 0; attempt < 20; attempt++) {
     if (attempt > 0) cluster_.sleep_backoff();
     Result<Connection*> conn = coordinator();
@@ -97,8 +98,12 @@ Status GroupConsumer::join() {
     }
     int16_t err = joined->error_code;
     if (err == errc::kMemberIdRequired) {
+      // The protocol's first round trip (KIP-394): rejoin with the id, the first time without
+      // counting an attempt.
       member_id_ = joined->member_id;
-      attempt--;  // not a failure: the protocol's first round trip (KIP-394)
+      last = Status(Code::kBusy, "JoinGroup: MEMBER_ID_REQUIRED");
+      if (!member_id_required_seen) attempt--;
+      member_id_required_seen = true;
       continue;
     }
     if (err == errc::kUnknownMemberId || err == errc::kIllegalGeneration) {
