@@ -49,7 +49,7 @@ class MockCluster:
 
 
 CODECS = ["gzip", "snappy", "lz4", "zstd"]
-TOPICS = {"roundtrip": 3, "group": 2, "fromkcat": 1, "tokcat": 1, "idem": 2, **{f"codec-{c}": 1 for c in CODECS}}
+TOPICS = {"roundtrip": 3, "group": 2, "fromkcat": 1, "tokcat": 1, "idem": 2, "acks0": 1, **{f"codec-{c}": 1 for c in CODECS}}
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +169,12 @@ def test_compressed_batches_read_by_kcat_and_kz(mock, codec):
                        capture_output=True, timeout=30, check=True)
     assert p.stdout.splitlines() == lines
     assert consume(mock, topic, "--from-beginning", "--max-messages", "20") == lines
+
+
+def test_acks_zero_records_arrive(mock):
+    lines = [b"fire-and-forget %d" % i for i in range(5)]
+    produce(mock, "acks0", lines, "--producer-property", "acks=0")
+    assert consume(mock, "acks0", "--from-beginning", "--max-messages", "5") == lines
 
 
 def test_idempotent_producer(mock):

@@ -361,11 +361,13 @@ TEST_F(FakeBrokerTest, GroupJoinSyncCommitAndLeave) {
     }
   };
   std::vector<TopicPartition> assigned;
+  std::vector<TopicPartition> revoked;
   run([&](Cluster& cluster) {
     GroupOptions g;
     g.group_id = "g";
     g.auto_commit = false;
     g.on_assigned = [&](const std::vector<TopicPartition>& tps) { assigned = tps; };
+    g.on_revoked = [&](const std::vector<TopicPartition>& tps) { revoked = tps; };
     GroupConsumer gc(cluster, ConsumerOptions{}, g);
     gc.subscribe({"t"});
     // The first poll joins, then fetches (nothing there).
@@ -376,8 +378,11 @@ TEST_F(FakeBrokerTest, GroupJoinSyncCommitAndLeave) {
     EXPECT_EQ(gc.generation(), 4);
     EXPECT_EQ(gc.consumer().position({"t", 0}), 42);
     ASSERT_TRUE(gc.commit({{TopicPartition{"t", 0}, 43}}).is_ok());
+    EXPECT_TRUE(revoked.empty());
     ASSERT_TRUE(gc.close().is_ok());
+    EXPECT_TRUE(gc.assignment().empty());
   });
+  EXPECT_EQ(revoked, (std::vector<TopicPartition>{{"t", 0}}));
   ASSERT_EQ(syncs.size(), 1u);
   // Round robin over two members and two partitions: one each, m-1 first.
   ASSERT_EQ(syncs[0].assignments.size(), 2u);
