@@ -8,6 +8,24 @@
 
 namespace kz::kafka::client {
 
+namespace {
+
+// librdkafka's mock coordinator answers a SyncGroup it fails (e.g. REBALANCE_IN_PROGRESS) with a
+// null Assignment, which the schema does not allow (Kafka writes empty bytes). For the classic
+// layouts (v0-3: correlation id, [throttle time v1+], error code, int32 length) a body that ends
+// in a -1 length is rewritten to 0, so the error code can be read. True if it patched.
+bool patch_null_sync_assignment(int16_t api_key, int16_t version, Bytes* payload) {
+  if (api_key != SyncGroupRequest::kApiKey || version > 3) return false;
+  const size_t length_at = 4 + (version >= 1 ? 4 : 0) + 2;
+  if (payload->size() != length_at + 4) return false;
+  uint8_t* p = payload->data() + length_at;
+  if (p[0] != 0xff || p[1] != 0xff || p[2] != 0xff || p[3] != 0xff) return false;
+  p[0] = p[1] = p[2] = p[3] = 0;
+  return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::open(const io::Env& env, const io::Address& address,
                                                      const ConnectionOptions& options) {
   Result<std::unique_ptr<io::Stream>> stream = env.net->connect(address, options.connect_timeout_ns);
@@ -73,6 +91,10 @@ Result<Response> Connection::roundtrip(const Request& request, int16_t version) 
   ResponseHeader header;
   int16_t api_key = api_key_of(request);
   Result<Response> response = decode_response_frame_payload(api_key, version, payload, &header);
+  if (!response.is_ok() && patch_null_sync_assignment(api_key, version, &payload)) {
+    env_.log.debug("kafka.client", "{}: SyncGroup answer with a null assignment read as empty", address_.to_string());
+    response = decode_response_frame_payload(api_key, version, payload, &header);
+  }
   if (!response.is_ok()) return fail(response.status().with_context(fmt::format("response from {}", address_.to_string())));
   if (header.correlation_id != correlation_id) {
     return fail(Status(Code::kCorruption, fmt::format("response from {} has correlation id {}, expected {}",

@@ -156,6 +156,8 @@ Status GroupConsumer::join() {
       if (coordinator_moved(synced->error_code)) lose_coordinator();
       if (synced->error_code == errc::kUnknownMemberId) member_id_.clear();
       last = Status(Code::kBusy, fmt::format("SyncGroup: {}", error_name(synced->error_code)));
+      cluster_.env().log.info("kafka.group", "SyncGroup for group '{}' generation {}: {}; rejoining", options_.group_id,
+                              generation_, error_name(synced->error_code));
       continue;
     }
     KZ_ASSIGN_OR_RETURN(Assignment mine, decode_assignment(synced->assignment));
