@@ -127,7 +127,7 @@ Result<RunReport> run_scenario(const Scenario& scenario, uint64_t seed, const Ru
       report.verdicts.push_back(std::move(v));
     }
     report.ops = ctx.history.ops();
-    report.history_jsonl = ctx.history.to_jsonl();
+    if (options.keep_jsonl) report.history_jsonl = ctx.history.to_jsonl();
     // Tear the world down (fibers unwound) before reading its final hash.
     for (auto& n : world.nodes()) n->group().kill();
     world.control().kill();
@@ -135,7 +135,7 @@ Result<RunReport> run_scenario(const Scenario& scenario, uint64_t seed, const Ru
     report.trace_events = world.trace_events();
     world_ptr = nullptr;
   }
-  report.events_jsonl = events.to_jsonl();
+  if (options.keep_jsonl) report.events_jsonl = events.to_jsonl();
   report.log_text = events.text();
   return report;
 }
