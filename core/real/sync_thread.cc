@@ -23,7 +23,7 @@ Result<std::unique_ptr<SyncThread>> SyncThread::start(RealDriver& driver, rt::Sc
   int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) return Status(Code::kIoError, "eventfd: " + std::string(errno_text(errno)));
   std::unique_ptr<SyncThread> t(new SyncThread(driver, sched, efd));
-  t->thread_ = std::thread([p = t.get()] { p->run(); });
+  for (int i = 0; i < kThreads; i++) t->threads_.emplace_back([p = t.get()] { p->run(); });
   return t;
 }
 
@@ -31,14 +31,13 @@ SyncThread::SyncThread(RealDriver& driver, rt::Scheduler& sched, int event_fd)
     : driver_(driver), sched_(sched), event_fd_(event_fd) {}
 
 SyncThread::~SyncThread() {
-  if (thread_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();  // the helper finishes what is queued first (each op closes its duplicate)
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
   }
+  cv_.notify_all();
+  // The helpers finish what is queued first (each op closes its duplicate).
+  for (std::thread& t : threads_) t.join();
   if (registered_) driver_.remove(event_fd_);
   ::close(event_fd_);
 }

@@ -1,4 +1,4 @@
-// SyncThread: fsync/fdatasync on a helper OS thread, completed as an event on the scheduler.
+// SyncThread: fsync/fdatasync on helper OS threads (a small pool), completed as an event on the scheduler.
 //
 // Why: the process has one scheduler thread. A blocking fdatasync on it (hundreds of microseconds,
 // sometimes tens of milliseconds) stops everything: no socket is read, no reply is sent, no request is
@@ -14,7 +14,7 @@
 // keeps the file open for the helper even if the caller closes its own descriptor meanwhile (a killed
 // fiber unwinds and abandons its request: the helper finishes it and nobody is woken).
 //
-// This is the only thread kz starts in a server; it shares nothing with the scheduler but the two
+// These are the only threads kz starts in a server; it shares nothing with the scheduler but the two
 // mutex-guarded queues. The eventfd is registered with the reactor only while a sync is in flight.
 #pragma once
 
@@ -25,6 +25,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/base/status.h"
 #include "core/real/real_driver.h"
@@ -34,6 +35,9 @@ namespace kz::real {
 
 class SyncThread final : public Pollable {
  public:
+  // Helper threads: syncs of different callers overlap (ext4 commits concurrent fdatasyncs of one
+  // file together: on this machine 1 thread ~270 syncs/s, 2 threads 670-2600/s, 4 ~3000/s).
+  static constexpr int kThreads = 4;
   // Creates the eventfd and starts the helper thread.
   static Result<std::unique_ptr<SyncThread>> start(RealDriver& driver, rt::Scheduler& sched);
   ~SyncThread();
@@ -69,7 +73,7 @@ class SyncThread final : public Pollable {
   std::deque<std::shared_ptr<Op>> queue_;  // to the helper
   std::deque<std::shared_ptr<Op>> done_;   // back from the helper
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
   size_t inflight_ = 0;      // queued or running, not yet harvested by on_events
   bool registered_ = false;  // event_fd_ is watched by the driver (while inflight_ > 0)
   uint64_t offloaded_ = 0;
