@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz with clang (ASan + UBSan) in build-fuzz/ and runs each.
 #   scripts/fuzz.sh               # 5 minutes per target
-#   scripts/fuzz.sh --short       # ~20 s per target (what scripts/test.sh could run)
+#   scripts/fuzz.sh --short       # ~20 s per target (what scripts/test.sh runs)
 #   scripts/fuzz.sh --seconds 600 # any duration per target
 # Each target starts from its committed seed corpus tests/fuzz/corpus/<target>/; new inputs go to
 # build-fuzz/corpus/<target>/ (not committed). A crash leaves crash-* in build-fuzz/ and exits non-zero.
