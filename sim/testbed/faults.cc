@@ -95,8 +95,20 @@ void fire(RunContext& ctx, const FaultSpec& f) {
   }
   sim::World& w = ctx.world;
   sim::SimNet& net = w.net();
-  ctx.events.add("testbed", "fault", {{"kind", f.kind}, {"target", f.target}, {"nodes", join(targets)},
-                                      {"duration_ms", f.duration_ms}});
+  // Partitions: side_a cannot reach side_b (both ways; one-way: side_a cannot send to side_b).
+  std::vector<std::string> side_a = targets;
+  if (f.kind == "partition-halves") side_a = pick(ctx, ctx.server_nodes, ctx.server_nodes.size() / 2);
+  std::vector<std::string> side_b = others(ctx, side_a);
+  nlohmann::json fault = {{"kind", f.kind}, {"target", f.target}, {"nodes", join(targets)},
+                          {"duration_ms", f.duration_ms}};
+  if (!f.params.is_null() && !f.params.empty()) fault["params"] = f.params;
+  if (f.kind.starts_with("partition") || f.kind == "bridge") {
+    bool bridge = f.kind == "bridge" && !side_a.empty();
+    fault["side_a"] = join(bridge ? std::vector<std::string>(side_a.begin() + 1, side_a.end()) : side_a);
+    fault["side_b"] = join(side_b);
+    if (bridge) fault["bridge"] = side_a.front();
+  }
+  ctx.events.add("testbed", "fault", std::move(fault));
   auto heal_event = [&ctx, kind = f.kind, nodes = join(targets)] {
     ctx.events.add("testbed", "fault_healed", {{"kind", kind}, {"nodes", nodes}});
   };
@@ -124,11 +136,6 @@ void fire(RunContext& ctx, const FaultSpec& f) {
       heal_event();
     });
   } else if (f.kind == "partition" || f.kind == "partition-halves" || f.kind == "bridge") {
-    std::vector<std::string> side_a = targets;
-    if (f.kind == "partition-halves") {
-      side_a = pick(ctx, ctx.server_nodes, ctx.server_nodes.size() / 2);
-    }
-    std::vector<std::string> side_b = others(ctx, side_a);
     if (f.kind == "bridge" && !side_b.empty()) {
       // The first target is the bridge: it reaches both sides, which cannot reach each other.
       std::string bridge = side_a.front();
