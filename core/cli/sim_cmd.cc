@@ -237,7 +237,9 @@ int cmd_explore(const ExploreArgs& args) {
           return false;
         }
         uint64_t seed = seeds[next++];
-        *argv = {exe, "sim", "run", args.scenario_path, "--seed", std::to_string(seed), "--quiet",
+        // Children write no report (a dot process per seed would slow exploring); the failures get
+        // theirs below.
+        *argv = {exe, "sim", "run", args.scenario_path, "--seed", std::to_string(seed), "--quiet", "--no-report",
                  "--out", fmt::format("{}/seed-{}", out, seed)};
         return true;
       },
@@ -290,6 +292,7 @@ int cmd_explore(const ExploreArgs& args) {
   if (Status w = real::write_text_file(out + "/explore.json", file.dump(2) + "\n"); !w.is_ok()) {
     return bad_input(w.message());
   }
+  for (auto& f : failures) write_report(f["run_dir"].get<std::string>(), /*quiet=*/true);
   if (Result<std::string> index = reports::write_explore_index(out); !index.is_ok()) {
     std::fprintf(stderr, "kz: warning: no index.html: %s\n", index.status().message().c_str());
   } else {
