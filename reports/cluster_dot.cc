@@ -6,10 +6,14 @@ namespace kz::reports {
 
 namespace {
 
-// A quoted Graphviz ID: quotes and backslashes escaped.
+// A quoted Graphviz ID: quotes and backslashes escaped, line breaks as Graphviz's \n.
 std::string dot_id(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
@@ -20,28 +24,28 @@ std::string node_attrs(const NodeState& n) {
   std::string label = n.node, style = "filled", fill = "#ffffff", color = "#333333", font = "#000000";
   std::string shape = n.server ? "ellipse" : "box";
   if (!n.up) {
-    label += n.powered_off ? "\\npowered off" : "\\ncrashed";
+    label += n.powered_off ? "\npowered off" : "\ncrashed";
     fill = "#9a9a9a";
     color = "#6b6b6b";
     font = "#3a3a3a";
   } else if (n.paused) {
-    label += "\\npaused";
+    label += "\npaused";
     fill = "#dddddd";
     style = "filled,dashed";
   } else if (n.role == "leading" || n.role == "standalone") {
-    label += n.role == "standalone" ? "\\nstandalone" : fmt::format("\\nleader e{}", n.epoch);
+    label += n.role == "standalone" ? "\nstandalone" : fmt::format("\nleader e{}", n.epoch);
     fill = "#2e8b57";
     font = "#ffffff";
     color = "#14532d";
     style = "filled,bold";
   } else if (n.role == "following") {
-    label += fmt::format("\\nfollower e{}", n.epoch);
+    label += fmt::format("\nfollower e{}", n.epoch);
     fill = "#9cc3e6";
   } else if (n.role == "looking") {
-    label += "\\nlooking";
+    label += "\nlooking";
     fill = "#f2d16b";
   } else if (n.role == "starting") {
-    label += "\\nstarting";
+    label += "\nstarting";
     fill = "#eeeeee";
   } else {
     fill = "#fdf6e3";

@@ -85,6 +85,9 @@ TEST(ReportTimeline, CrashThenRestartGivesADownInterval) {
   EXPECT_EQ(t.moments[0].title, "start");
   EXPECT_NE(t.moments[1].title.find("zk1 elected leader, epoch 1"), std::string::npos);
   EXPECT_EQ(t.moments[1].state.find("zk1")->role, "leading");
+  std::string dot = cluster_dot(t.moments[1].state);
+  EXPECT_NE(dot.find("label=\"zk1\\nleader e1\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("label=\"zk2\\nfollower e1\""), std::string::npos) << dot;
 }
 
 TEST(ReportTimeline, PowerOffIsItsOwnState) {
