@@ -44,8 +44,8 @@ std::string node_attrs(const NodeState& n) {
   } else if (n.role == "looking") {
     label += "\nlooking";
     fill = "#f2d16b";
-  } else if (n.role == "starting") {
-    label += "\nstarting";
+  } else if (n.role == "up") {
+    label += "\nup";
     fill = "#eeeeee";
   } else {
     fill = "#fdf6e3";

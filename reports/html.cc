@@ -52,7 +52,7 @@ svg text{font-family:Helvetica,Arial,sans-serif}
 #timeline .in{font-size:10px;fill:#111;pointer-events:none}
 #timeline .tick{stroke:#e5e5e5}#timeline .fl{stroke:#cf222e;stroke-opacity:.25;stroke-dasharray:3 3}
 #timeline .heal{stroke:#1a7f37;stroke-width:2;stroke-dasharray:6 3}
-.st.starting,.k-starting{fill:#eeeeee;background:#eeeeee}.st.looking,.k-looking{fill:#f2d16b;background:#f2d16b}
+.st.up,.k-up{fill:#eeeeee;background:#eeeeee}.st.looking,.k-looking{fill:#f2d16b;background:#f2d16b}
 .st.following,.k-following{fill:#9cc3e6;background:#9cc3e6}.st.leading,.k-leading{fill:#2e8b57;background:#2e8b57}
 .st.standalone,.k-standalone{fill:#3fb950;background:#3fb950}.st.crashed,.k-crashed{fill:#6e7781;background:#6e7781}
 .st.powered-off,.k-powered-off{fill:#24292f;background:#24292f}.st.paused,.k-paused{fill:#d0d7de;background:#d0d7de}

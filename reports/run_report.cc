@@ -50,7 +50,7 @@ std::string verdict_section(const RunData& run) {
 std::string legend() {
   std::string out = "<div class=\"legend\">";
   for (auto [cls, text] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"starting", "starting"}, {"looking", "looking"}, {"following", "following"}, {"leading", "leading"},
+           {"up", "up (no role yet)"}, {"looking", "looking"}, {"following", "following"}, {"leading", "leading"},
            {"standalone", "standalone"}, {"crashed", "crashed"}, {"powered-off", "powered off"}, {"paused", "paused"},
            {"ok", "op ok"}, {"fail", "op fail"}, {"info", "op unknown (info)"}, {"fault", "fault"},
            {"part", "partition"}, {"cut", "node cut off"}, {"clock", "clock fault"}, {"disk", "disk fault"},

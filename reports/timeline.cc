@@ -195,7 +195,7 @@ class Builder {
       if (n == nullptr) return;
       n->up = false;
       n->powered_off = e.kind == "node_power_off";
-      n->role = n->server ? "starting" : "client";
+      n->role = n->server ? "up" : "client";
     } else if (e.kind == "node_restart") {
       if (n == nullptr) return;
       n->up = true;

@@ -32,7 +32,7 @@ struct Mark {
 struct NodeLane {
   std::string node;
   bool server = true;
-  std::vector<Span> state;   // servers: starting / looking / following / leading / standalone / crashed / powered-off / paused
+  std::vector<Span> state;   // up / looking / following / leading / standalone / crashed / powered-off / paused
   std::vector<Span> net;     // cut off from some peers (kind "cut")
   std::vector<Span> faults;  // clock and disk faults, clogs (kind "clock", "disk", "clog")
   std::vector<Mark> marks;
@@ -44,7 +44,7 @@ struct NodeState {
   bool up = true;
   bool powered_off = false;
   bool paused = false;
-  std::string role = "starting";
+  std::string role = "up";  // running, no role reported yet
   int64_t epoch = -1;
 };
 

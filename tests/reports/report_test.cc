@@ -72,10 +72,10 @@ TEST(ReportTimeline, CrashThenRestartGivesADownInterval) {
   ASSERT_EQ(t.servers, (std::vector<std::string>{"zk1", "zk2"}));
   EXPECT_EQ(t.clients, (std::vector<std::string>{"c1"}));
   const NodeLane& zk1 = lane(t, "zk1");
-  EXPECT_TRUE(has_span(zk1.state, 0, 1, "starting"));
+  EXPECT_TRUE(has_span(zk1.state, 0, 1, "up"));
   EXPECT_TRUE(has_span(zk1.state, 1, 5, "leading"));
   EXPECT_TRUE(has_span(zk1.state, 5, 8, "crashed"));
-  EXPECT_TRUE(has_span(zk1.state, 8, 9, "starting"));
+  EXPECT_TRUE(has_span(zk1.state, 8, 9, "up"));
   EXPECT_TRUE(has_span(zk1.state, 9, 10, "looking"));
   EXPECT_TRUE(has_span(zk1.state, 10, 20, "following"));
   ASSERT_EQ(zk1.marks.size(), 1u);
