@@ -55,7 +55,7 @@ svg text{font-family:Helvetica,Arial,sans-serif}
 .st.up,.k-up{fill:#eeeeee;background:#eeeeee}.st.looking,.k-looking{fill:#f2d16b;background:#f2d16b}
 .st.following,.k-following{fill:#9cc3e6;background:#9cc3e6}.st.leading,.k-leading{fill:#2e8b57;background:#2e8b57}
 .st.standalone,.k-standalone{fill:#3fb950;background:#3fb950}.st.crashed,.k-crashed{fill:#6e7781;background:#6e7781}
-.st.powered-off,.k-powered-off{fill:#24292f;background:#24292f}.st.paused,.k-paused{fill:#d0d7de;background:#d0d7de}
+.st.powered-off,.k-powered-off{fill:#24292f;background:#24292f}.st.paused,.k-paused{fill:#fff;background:#fff;stroke:#57606a;stroke-dasharray:3 2}
 #timeline .st.leading+.in,#timeline .st.crashed+.in,#timeline .st.powered-off+.in{fill:#fff}
 .op.ok,.k-ok{fill:#2da44e;background:#2da44e}.op.fail,.k-fail{fill:#cf222e;background:#cf222e}
 .op.info,.k-info,.op.pending{fill:#d97706;background:#d97706}
