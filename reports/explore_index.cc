@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "reports/html.h"
 
@@ -29,17 +30,24 @@ std::string render_explore_index(const nlohmann::json& explore) {
   std::stable_sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
     return a.value("seed", uint64_t{0}) < b.value("seed", uint64_t{0});
   });
+  std::set<std::string> with_report;  // seeds whose report explore drew
+  if (explore.contains("failures") && explore["failures"].is_array()) {
+    for (const nlohmann::json& f : explore["failures"]) {
+      if (f.is_object() && f.contains("report")) with_report.insert(text_of(f, "seed", ""));
+    }
+  }
   std::string title = fmt::format("kz explore: {} seeds {}", scenario, text_of(explore, "seeds", "?"));
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
-  out += fmt::format("<title>{}</title>\n<style>{}</style></head><body>\n<h1>{}</h1>\n", html_escape(title),
-                     page_css(), html_escape(title));
+  out += fmt::format("<title>{}</title>\n<style>{}</style></head><body>\n<h1>{}</h1>\n", html_escape(title), page_css(),
+                     html_escape(title));
   bool pass = explore.value("result", std::string()) == "pass";
   out += fmt::format("<div class=\"verdict {}\"><b>{}</b>: {} runs, {} passed, {} failed{}.</div>\n",
                      pass ? "pass" : "fail", pass ? "PASS" : "FAIL", text_of(explore, "runs", "0"),
                      text_of(explore, "passed", "0"), text_of(explore, "failed", "0"),
                      explore.value("out_of_time", false) ? " (stopped by the time budget)" : "");
-  out += "<table><tr><th>seed</th><th>verdict</th><th>failed checker</th><th>message</th><th>sim time</th>"
-         "<th>wall time</th><th>trace hash</th><th>report</th></tr>\n";
+  out +=
+      "<table><tr><th>seed</th><th>verdict</th><th>failed checker</th><th>message</th><th>sim time</th>"
+      "<th>wall time</th><th>trace hash</th><th>report</th></tr>\n";
   for (const nlohmann::json& r : rows) {
     std::string seed = text_of(r, "seed", "?");
     std::string result = text_of(r, "result", "?");
@@ -56,15 +64,19 @@ std::string render_explore_index(const nlohmann::json& explore) {
     std::string dir = fmt::format("seed-{}", seed);
     out += fmt::format(
         "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td><td>{} ms</td><td>{}</td>"
-        "<td><a href=\"{}/report.html\">report</a> &middot; <a href=\"{}/\">run directory</a></td></tr>\n",
+        "<td>{}<a href=\"{}/\">run directory</a></td></tr>\n",
         result == "pass" ? "" : " class=\"bad\"", html_escape(seed), html_escape(result), html_escape(checker),
         html_escape(truncate(message, 300)), html_escape(text_of(r, "sim_ms", "?")),
-        html_escape(text_of(r, "wall_ms", "?")), html_escape(text_of(r, "trace_hash", "")), html_escape(dir),
+        html_escape(text_of(r, "wall_ms", "?")), html_escape(text_of(r, "trace_hash", "")),
+        with_report.count(seed) ? fmt::format("<a href=\"{}/report.html\">report</a> &middot; ", html_escape(dir)) : "",
         html_escape(dir));
   }
   out += "</table>\n";
-  out += "<p class=\"note\">Replay a failing seed with <code>kz sim replay DIR/seed-N</code>; the run directory "
-         "holds summary.json, history.jsonl, events.jsonl, log.txt and report.html.</p>\n</body></html>\n";
+  out +=
+      "<p class=\"note\">Explore draws the report of the lowest failing seeds (at most 20); draw any other "
+      "with <code>kz sim report DIR/seed-N</code>. Replay a failing seed with <code>kz sim replay DIR/seed-N</code>; "
+      "the run directory "
+      "holds summary.json, history.jsonl, events.jsonl, log.txt and report.html.</p>\n</body></html>\n";
   return out;
 }
 

@@ -7,8 +7,8 @@
 
 namespace kz::reports {
 
-// `explore` is explore.json (scenario, seeds, results[]...). Links are relative to the explore
-// directory: seed-N/report.html.
+// `explore` is explore.json (scenario, seeds, results[], failures[]). Links are relative to the
+// explore directory: seed-N/ for every seed, seed-N/report.html for failures with a "report".
 std::string render_explore_index(const nlohmann::json& explore);
 
 }  // namespace kz::reports

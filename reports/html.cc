@@ -27,7 +27,9 @@ std::string truncate(std::string_view text, size_t max_chars) {
   return std::string(text.substr(0, cut)) + "...";
 }
 
-std::string format_ms(int64_t ns) { return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6); }
+std::string format_ms(int64_t ns) {
+  return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6);
+}
 
 }  // namespace kz::reports
 

@@ -28,10 +28,10 @@ struct Op {
   std::string process;
   std::string f;
   int64_t invoke_ns = 0;
-  int64_t complete_ns = -1;  // -1: never completed
+  int64_t complete_ns = -1;      // -1: never completed
   std::string type = "pending";  // ok, fail, info, pending
-  nlohmann::json args;    // value on invoke
-  nlohmann::json result;  // value on completion
+  nlohmann::json args;           // value on invoke
+  nlohmann::json result;         // value on completion
   std::string error;
 };
 

@@ -49,12 +49,23 @@ std::string verdict_section(const RunData& run) {
 
 std::string legend() {
   std::string out = "<div class=\"legend\">";
-  for (auto [cls, text] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"up", "up (no role yet)"}, {"looking", "looking"}, {"following", "following"}, {"leading", "leading"},
-           {"standalone", "standalone"}, {"crashed", "crashed"}, {"powered-off", "powered off"}, {"paused", "paused"},
-           {"ok", "op ok"}, {"fail", "op fail"}, {"info", "op unknown (info)"}, {"fault", "fault"},
-           {"part", "partition"}, {"cut", "node cut off"}, {"clock", "clock fault"}, {"disk", "disk fault"},
-           {"clog", "clogged links"}}) {
+  for (auto [cls, text] : std::initializer_list<std::pair<const char*, const char*>>{{"up", "up (no role yet)"},
+                                                                                     {"looking", "looking"},
+                                                                                     {"following", "following"},
+                                                                                     {"leading", "leading"},
+                                                                                     {"standalone", "standalone"},
+                                                                                     {"crashed", "crashed"},
+                                                                                     {"powered-off", "powered off"},
+                                                                                     {"paused", "paused"},
+                                                                                     {"ok", "op ok"},
+                                                                                     {"fail", "op fail"},
+                                                                                     {"info", "op unknown (info)"},
+                                                                                     {"fault", "fault"},
+                                                                                     {"part", "partition"},
+                                                                                     {"cut", "node cut off"},
+                                                                                     {"clock", "clock fault"},
+                                                                                     {"disk", "disk fault"},
+                                                                                     {"clog", "clogged links"}}) {
     out += fmt::format("<span><i class=\"k-{}\"></i>{}</span>", cls, text);
   }
   return out +
@@ -65,10 +76,12 @@ std::string legend() {
 std::string witness_section(const RunData& run, const std::vector<uint64_t>& ids) {
   if (ids.empty()) return {};
   std::string out = "<h2 id=\"witness\">Witness operations</h2>\n";
-  out += "<p class=\"note\">The operations the failed check points at; they are outlined in black on the timeline "
-         "and marked by a yellow band across all lanes.</p>\n";
-  out += "<table><tr><th>op</th><th>client</th><th>f</th><th>arguments</th><th>outcome</th><th>result</th>"
-         "<th>invoked</th><th>completed</th></tr>\n";
+  out +=
+      "<p class=\"note\">The operations the failed check points at; they are outlined in black on the timeline "
+      "and marked by a yellow band across all lanes.</p>\n";
+  out +=
+      "<table><tr><th>op</th><th>client</th><th>f</th><th>arguments</th><th>outcome</th><th>result</th>"
+      "<th>invoked</th><th>completed</th></tr>\n";
   for (uint64_t id : ids) {
     auto it = std::lower_bound(run.ops.begin(), run.ops.end(), id, [](const Op& op, uint64_t v) { return op.id < v; });
     if (it == run.ops.end() || it->id != id) {
@@ -99,13 +112,14 @@ std::string witness_section(const RunData& run, const std::vector<uint64_t>& ids
 
 std::string pictures_section(const Timeline& t, const DotRenderer& dot) {
   std::string out = "<h2 id=\"pictures\">The cluster at key moments</h2>\n";
-  out += "<p class=\"note\">Drawn with Graphviz at the start, each fault, each election and the final heal. "
-         "Green: leader; blue: follower; yellow: looking; grey: crashed or powered off; boxes are clients. "
-         "Grey lines: links that work both ways; orange arrows: only one direction works; red dotted lines: "
-         "links cut by a partition.</p>\n";
+  out +=
+      "<p class=\"note\">Drawn with Graphviz at the start, each fault, each election and the final heal. "
+      "Green: leader; blue: follower; yellow: looking; grey: crashed or powered off; boxes are clients. "
+      "Grey lines: links that work both ways; orange arrows: only one direction works; red dotted lines: "
+      "links cut by a partition.</p>\n";
   if (t.moments_total > t.moments.size()) {
-    out += fmt::format("<p class=\"note\">{} key moments; {} of them are drawn, evenly spread.</p>\n",
-                       t.moments_total, t.moments.size());
+    out += fmt::format("<p class=\"note\">{} key moments; {} of them are drawn, evenly spread.</p>\n", t.moments_total,
+                       t.moments.size());
   }
   if (!dot) return out + "<p class=\"note\"><b>Cluster pictures unavailable</b>: no Graphviz renderer.</p>\n";
   // One dot process for all pictures: it reads the graphs one after another and writes one SVG each.
@@ -191,7 +205,8 @@ std::string render_run_report(const RunData& run, const ReportOptions& options, 
   Timeline t = build_timeline(run, options.pictures_max);
   std::vector<uint64_t> witness = witness_op_ids(run.summary);
   OpSelection ops = select_ops(run.ops, witness, options.ops_drawn_max);
-  std::string title = fmt::format("kz run: {} seed {}", json_text(run.summary, "scenario"), json_text(run.summary, "seed"));
+  std::string title =
+      fmt::format("kz run: {} seed {}", json_text(run.summary, "scenario"), json_text(run.summary, "seed"));
 
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   out += fmt::format("<title>{}</title>\n<style>{}</style></head><body>\n", html_escape(title), page_css());
@@ -199,8 +214,9 @@ std::string render_run_report(const RunData& run, const ReportOptions& options, 
   out += verdict_section(run);
   out += "<p class=\"note\">Sections: <a href=\"#timeline-h\">timeline</a>";
   if (!witness.empty()) out += " &middot; <a href=\"#witness\">witness</a>";
-  out += " &middot; <a href=\"#pictures\">cluster pictures</a> &middot; <a href=\"#faults\">faults</a> &middot; "
-         "<a href=\"#config\">configuration</a></p>\n";
+  out +=
+      " &middot; <a href=\"#pictures\">cluster pictures</a> &middot; <a href=\"#faults\">faults</a> &middot; "
+      "<a href=\"#config\">configuration</a></p>\n";
 
   out += "<h2 id=\"timeline-h\">Timeline</h2>\n";
   out += fmt::format(

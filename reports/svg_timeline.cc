@@ -28,7 +28,9 @@ struct Scale {
   double w(int64_t begin, int64_t end) const { return std::max(1.0, x(end) - x(begin)); }
 };
 
-std::string num(double v) { return fmt::format("{:.1f}", v); }
+std::string num(double v) {
+  return fmt::format("{:.1f}", v);
+}
 
 std::string value_text(const nlohmann::json& v) {
   if (v.is_null()) return "";
@@ -42,8 +44,8 @@ void rect(std::string* out, const Scale& s, int64_t begin, int64_t end, double y
                       cls, num(x), num(y), num(w), num(h), html_escape(title));
   // Text only where it fits (about 6.5 px per character at 10 px).
   if (!text.empty() && w > 6.5 * static_cast<double>(text.size()) + 4) {
-    *out += fmt::format("<text class=\"in\" x=\"{}\" y=\"{}\">{}</text>", num(x + 3), num(y + h - 4),
-                        html_escape(text));
+    *out +=
+        fmt::format("<text class=\"in\" x=\"{}\" y=\"{}\">{}</text>", num(x + 3), num(y + h - 4), html_escape(text));
   }
   *out += "</g>\n";
 }
@@ -223,9 +225,10 @@ std::string render_timeline_svg(const Timeline& t, const OpSelection& ops, const
   for (int k = 0; static_cast<double>(k) * step <= seconds + 1e-9; k++) {
     int64_t ns = static_cast<int64_t>(static_cast<double>(k) * step * 1e9 + 0.5);
     double x = s.x(ns);
-    axis += fmt::format("<line class=\"tick\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>"
-                        "<text class=\"ax\" x=\"{0}\" y=\"16\">{3:g} s</text>\n",
-                        num(x), num(kAxisHeight - 4), num(y), static_cast<double>(k) * step);
+    axis += fmt::format(
+        "<line class=\"tick\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>"
+        "<text class=\"ax\" x=\"{0}\" y=\"16\">{3:g} s</text>\n",
+        num(x), num(kAxisHeight - 4), num(y), static_cast<double>(k) * step);
   }
   for (const Span& sp : t.fault_spans) {
     axis += fmt::format("<line class=\"fl\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n", num(s.x(sp.begin_ns)),

@@ -38,7 +38,9 @@ int64_t field_int(const nlohmann::json& fields, const char* key, int64_t fallbac
   return it != fields.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
 }
 
-bool is_partition(const std::string& kind) { return kind.starts_with("partition") || kind == "bridge"; }
+bool is_partition(const std::string& kind) {
+  return kind.starts_with("partition") || kind == "bridge";
+}
 
 // Faults that last until healed (their duration, or the final heal when the duration is 0).
 bool lasts_until_healed(const std::string& kind) {
@@ -47,7 +49,9 @@ bool lasts_until_healed(const std::string& kind) {
 }
 
 // Faults with their own length (default 1 s), healed by nobody.
-bool has_own_length(const std::string& kind) { return kind == "clog" || kind == "clock-strobe"; }
+bool has_own_length(const std::string& kind) {
+  return kind == "clog" || kind == "clock-strobe";
+}
 
 // The lane row a per-node fault is drawn on, or empty for faults shown by the node's state.
 std::string node_fault_class(const std::string& kind) {
@@ -62,7 +66,8 @@ std::string params_text(const nlohmann::json& fields) {
   auto it = fields.find("params");
   if (it == fields.end() || !it->is_object() || it->empty()) return {};
   std::string out;
-  for (const auto& [k, v] : it->items()) out += fmt::format(" {}={}", k, v.is_string() ? v.get<std::string>() : v.dump());
+  for (const auto& [k, v] : it->items())
+    out += fmt::format(" {}={}", k, v.is_string() ? v.get<std::string>() : v.dump());
   return out;
 }
 
@@ -203,15 +208,16 @@ class Builder {
       if (l != nullptr) l->marks.push_back(Mark{e.time_ns, "restart", fmt::format("{} restarted", e.node)});
     } else if (e.kind == "session_expired") {
       if (l != nullptr) {
-        l->marks.push_back(Mark{e.time_ns, "session", fmt::format("session {} expired", field_string(e.fields, "session"))});
+        l->marks.push_back(
+            Mark{e.time_ns, "session", fmt::format("session {} expired", field_string(e.fields, "session"))});
       }
     } else if (e.kind == "fault") {
       apply_fault(e);
       titles->push_back("fault: " + describe_fault(e));
     } else if (e.kind == "fault_skipped") {
-      t_.fault_marks.push_back(Mark{e.time_ns, "skipped",
-                                    fmt::format("{} skipped: {}", field_string(e.fields, "kind"),
-                                                field_string(e.fields, "reason"))});
+      t_.fault_marks.push_back(
+          Mark{e.time_ns, "skipped",
+               fmt::format("{} skipped: {}", field_string(e.fields, "kind"), field_string(e.fields, "reason"))});
     } else if (e.kind == "fault_healed") {
       std::string kind = field_string(e.fields, "kind");
       if (kind == "pause") {

@@ -49,7 +49,7 @@ struct NodeState {
 };
 
 struct ClusterState {
-  std::vector<NodeState> nodes;  // servers first, then clients
+  std::vector<NodeState> nodes;                       // servers first, then clients
   std::set<std::pair<std::string, std::string>> cut;  // (from, to): from cannot send to `to`
   // True if `from` can send to `to` (both up, the link not cut).
   bool reaches(const std::string& from, const std::string& to) const;

@@ -21,6 +21,8 @@ constexpr int kExitPass = 0;
 constexpr int kExitViolation = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitNotReproduced = 3;
+// explore draws report.html for at most this many failing seeds.
+constexpr size_t kExploreReportsMax = 20;
 
 struct RunArgs {
   std::string scenario_path;
@@ -71,13 +73,14 @@ Status write_run_dir(const std::string& dir, const testbed::Scenario& scenario, 
 }
 
 // Writes DIR/report.html; a report that cannot be written is a warning, not a failed run.
-void write_report(const std::string& dir, bool quiet) {
+bool write_report(const std::string& dir, bool quiet) {
   Result<std::string> path = reports::write_run_report(dir, reports::host_dot_renderer());
   if (!path.is_ok()) {
     std::fprintf(stderr, "kz: warning: no report for %s: %s\n", dir.c_str(), path.status().message().c_str());
-  } else if (!quiet) {
-    std::fprintf(stderr, "report: %s\n", path->c_str());
+    return false;
   }
+  if (!quiet) std::fprintf(stderr, "report: %s\n", path->c_str());
+  return true;
 }
 
 // Runs one seed; returns the summary JSON (with wall time) or an error.
@@ -275,6 +278,16 @@ int cmd_explore(const ExploreArgs& args) {
       /*quiet_stderr=*/true);
   if (tty) std::fprintf(stderr, "\n");
   if (!st.is_ok()) return bad_input(st.message());
+  // Reports for the lowest failing seeds (each takes a dot process and about a megabyte); the others
+  // can be drawn later with `kz sim report`.
+  std::stable_sort(failures.begin(), failures.end(),
+                   [](const nlohmann::json& a, const nlohmann::json& b) { return a["seed"] < b["seed"]; });
+  for (size_t i = 0; i < failures.size() && i < kExploreReportsMax; i++) {
+    std::string dir = failures[i]["run_dir"].get<std::string>();
+    if (write_report(dir, /*quiet=*/true)) {
+      failures[i]["report"] = fmt::format("seed-{}/report.html", failures[i]["seed"].get<uint64_t>());
+    }
+  }
   double wall_s = static_cast<double>(real::monotonic_ns() - start) / 1e9;
   nlohmann::json summary = {{"scenario", scenario->name},
                             {"seeds", args.seeds},
@@ -292,7 +305,6 @@ int cmd_explore(const ExploreArgs& args) {
   if (Status w = real::write_text_file(out + "/explore.json", file.dump(2) + "\n"); !w.is_ok()) {
     return bad_input(w.message());
   }
-  for (auto& f : failures) write_report(f["run_dir"].get<std::string>(), /*quiet=*/true);
   if (Result<std::string> index = reports::write_explore_index(out); !index.is_ok()) {
     std::fprintf(stderr, "kz: warning: no index.html: %s\n", index.status().message().c_str());
   } else {

@@ -36,7 +36,8 @@ Op op(uint64_t id, std::string process, int64_t invoke_ms, int64_t done_ms, std:
 
 RunData three_servers(std::vector<Event> events) {
   RunData run;
-  run.summary = {{"scenario", "t"}, {"seed", 1}, {"result", "pass"}, {"sim_ms", 20}, {"checks", nlohmann::json::array()}};
+  run.summary = {
+      {"scenario", "t"}, {"seed", 1}, {"result", "pass"}, {"sim_ms", 20}, {"checks", nlohmann::json::array()}};
   run.events = std::move(events);
   run.ops = {op(1, "c1", 0, 1, "ok")};
   run.end_ns = 20 * kMs;
@@ -98,10 +99,16 @@ TEST(ReportTimeline, PowerOffIsItsOwnState) {
 
 TEST(ReportTimeline, PartitionIntervalsAndWhoIsCutOff) {
   RunData run = three_servers({
-      ev(1, "zk1", "looking"), ev(1, "zk2", "looking"), ev(1, "zk3", "looking"),
+      ev(1, "zk1", "looking"),
+      ev(1, "zk2", "looking"),
+      ev(1, "zk3", "looking"),
       ev(2, "testbed", "fault",
-         {{"kind", "partition"}, {"target", "zk1"}, {"nodes", "zk1"}, {"duration_ms", 2},
-          {"side_a", "zk1"}, {"side_b", "c1,zk2,zk3"}}),
+         {{"kind", "partition"},
+          {"target", "zk1"},
+          {"nodes", "zk1"},
+          {"duration_ms", 2},
+          {"side_a", "zk1"},
+          {"side_b", "c1,zk2,zk3"}}),
       ev(4, "testbed", "fault_healed", {{"kind", "partition"}, {"nodes", "zk1"}}),
   });
   Timeline t = build_timeline(run, 50);
@@ -132,7 +139,8 @@ TEST(ReportTimeline, PartitionIntervalsAndWhoIsCutOff) {
 
 TEST(ReportTimeline, OneWayPartitionCutsOneDirection) {
   RunData run = three_servers({
-      ev(1, "zk1", "looking"), ev(1, "zk2", "looking"),
+      ev(1, "zk1", "looking"),
+      ev(1, "zk2", "looking"),
       ev(2, "testbed", "fault",
          {{"kind", "partition-one-way"}, {"nodes", "zk1"}, {"duration_ms", 0}, {"side_a", "zk1"}, {"side_b", "zk2"}}),
   });
@@ -211,10 +219,12 @@ RunData failing_run() {
   RunData run = three_servers({ev(1, "zk1", "zk_serving", {{"role", "standalone"}})});
   run.ops = {op(1, "c1", 0, 2, "ok"), op(2, "c2", 1, 3, "ok"), op(3, "c1", 4, 5, "fail"), op(4, "c2", 6, 7, "ok")};
   run.summary["result"] = "fail";
-  run.summary["checks"] = nlohmann::json::array(
-      {{{"checker", "no-lost-writes"}, {"ok", false}, {"message", "write op 2 was lost"},
-        {"witness", nlohmann::json::array({{{"op", 2}}, {{"op", 4}}})}, {"witness_ops", {2, 4}}},
-       {{"checker", "liveness"}, {"ok", true}, {"message", "fine"}}});
+  run.summary["checks"] = nlohmann::json::array({{{"checker", "no-lost-writes"},
+                                                  {"ok", false},
+                                                  {"message", "write op 2 was lost"},
+                                                  {"witness", nlohmann::json::array({{{"op", 2}}, {{"op", 4}}})},
+                                                  {"witness_ops", {2, 4}}},
+                                                 {{"checker", "liveness"}, {"ok", true}, {"message", "fine"}}});
   return run;
 }
 
@@ -240,7 +250,7 @@ TEST(ReportHtml, FailingRunHighlightsWitnessOps) {
   EXPECT_NE(html.find("class=\"op fail\""), std::string::npos);
   EXPECT_NE(html.find("WITNESS op 2 by c2"), std::string::npos);
   EXPECT_NE(html.find("kz sim replay /tmp/r"), std::string::npos);
-  EXPECT_EQ(dot_calls, 1);  // one dot process draws every picture
+  EXPECT_EQ(dot_calls, 1);                                                 // one dot process draws every picture
   EXPECT_NE(html.find("<svg><g id=\"m0_a\"/></svg>"), std::string::npos);  // start
   EXPECT_NE(html.find("<svg><g id=\"m1_a\"/></svg>"), std::string::npos);
   EXPECT_EQ(html.find("http://"), std::string::npos);
@@ -264,10 +274,12 @@ TEST(ReportHtml, DotFailureLeavesTheRestOfThePage) {
 }
 
 TEST(ReportParse, MalformedLinesNameTheFileAndLine) {
-  Result<std::vector<Event>> events = parse_events_jsonl("{\"time_ns\":1,\"node\":\"a\",\"kind\":\"k\"}\nnot json\n", "events.jsonl");
+  Result<std::vector<Event>> events =
+      parse_events_jsonl("{\"time_ns\":1,\"node\":\"a\",\"kind\":\"k\"}\nnot json\n", "events.jsonl");
   ASSERT_FALSE(events.is_ok());
   EXPECT_NE(events.status().message().find("events.jsonl:2"), std::string::npos);
-  Result<std::vector<Op>> ops = parse_history_jsonl("{\"op\":1,\"time_ns\":5,\"type\":\"weird\"}\n", "history.jsonl", nullptr);
+  Result<std::vector<Op>> ops =
+      parse_history_jsonl("{\"op\":1,\"time_ns\":5,\"type\":\"weird\"}\n", "history.jsonl", nullptr);
   ASSERT_FALSE(ops.is_ok());
   EXPECT_NE(ops.status().message().find("history.jsonl:1: unknown type 'weird'"), std::string::npos);
   size_t entries = 0;
@@ -303,9 +315,17 @@ TEST(ReportOrder, NaturalOrder) {
 
 TEST(ReportExplore, IndexHasOneRowPerSeedWithLinks) {
   nlohmann::json explore = {
-      {"scenario", "s<1>"}, {"seeds", "1..2"}, {"runs", 2}, {"passed", 1}, {"failed", 1}, {"result", "fail"},
+      {"scenario", "s<1>"},
+      {"seeds", "1..2"},
+      {"runs", 2},
+      {"passed", 1},
+      {"failed", 1},
+      {"result", "fail"},
+      {"failures", {{{"seed", 2}, {"report", "seed-2/report.html"}}}},
       {"results", nlohmann::json::array(
-                      {{{"seed", 2}, {"result", "fail"}, {"sim_ms", 31000},
+                      {{{"seed", 2},
+                        {"result", "fail"},
+                        {"sim_ms", 31000},
                         {"checks", {{{"checker", "no-lost-writes"}, {"ok", false}, {"message", "lost <w>"}}}}},
                        {{"seed", 1}, {"result", "pass"}, {"sim_ms", 30000}, {"checks", nlohmann::json::array()}}})}};
   std::string html = render_explore_index(explore);
@@ -314,6 +334,8 @@ TEST(ReportExplore, IndexHasOneRowPerSeedWithLinks) {
   ASSERT_NE(two, std::string::npos);
   EXPECT_LT(one, two);  // sorted by seed
   EXPECT_NE(html.find("href=\"seed-2/report.html\""), std::string::npos);
+  EXPECT_EQ(html.find("href=\"seed-1/report.html\""), std::string::npos);  // passing: no report drawn
+  EXPECT_NE(html.find("href=\"seed-1/\""), std::string::npos);
   EXPECT_NE(html.find("<td>no-lost-writes</td><td>lost &lt;w&gt;</td><td>31000 ms</td>"), std::string::npos);
   EXPECT_NE(html.find("s&lt;1&gt;"), std::string::npos);
 }
