@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -23,6 +24,8 @@ def assert_self_contained(html):
     assert not EXTERNAL.search(html), EXTERNAL.search(html).group(0)
     assert "<script src" not in html and "<link" not in html
     assert "<svg" in html
+    for svg in re.findall(r"<svg.*?</svg>", html, re.DOTALL):
+        ET.fromstring(svg)  # every inline picture is well-formed
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +146,15 @@ def test_a_hundred_thousand_history_entries_stay_usable(passing_run, tmp_path):
     assert "50000 operations: the timeline draws 3000 of them" in html
     assert len(html) < 3_000_000, len(html)
     assert elapsed < 10, elapsed
+
+
+def test_replay_rewrites_the_report(tmp_path):
+    out = tmp_path / "run"
+    run_kz("sim", "run", ROOT / "scenarios" / "echo-partition.toml", "--seed", 2, "--out", out, "--quiet",
+           check_exit=0)
+    first = (out / "report.html").read_text()
+    (out / "report.html").unlink()
+    code, _, err, r = run_kz("sim", "replay", out)
+    assert code == 0 and r["reproduced"], err
+    assert (out / "report.html").read_text() == first
+    assert "partition" in first and 'class="part"' in first  # the scheduled partition is drawn
