@@ -341,7 +341,8 @@ void register_sim(CLI::App& app) {
                                         "Examples:\n"
                                         "  kz sim run scenarios/zk-leader-crash.toml --seed 7\n"
                                         "  kz sim explore scenarios/zk-leader-crash.toml --seeds 1..200 --jobs 2\n"
-                                        "  kz sim replay kz-runs/zk-leader-crash/seed-7");
+                                        "  kz sim replay kz-runs/zk-leader-crash/seed-7\n"
+                                        "  kz sim report kz-runs/zk-leader-crash/seed-7   # (re)draws report.html");
   sim->require_subcommand(1);
 
   static RunArgs run_args;
