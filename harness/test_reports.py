@@ -125,6 +125,10 @@ def test_report_of_a_bad_directory_is_a_clear_error(tmp_path):
     (tmp_path / "events.jsonl").write_text("")
     code, _, err, _ = run_kz("sim", "report", tmp_path)
     assert code == 2 and "history.jsonl:2: not a JSON object" in err
+    (tmp_path / "history.jsonl").write_text("")
+    (tmp_path / "summary.json").write_text('{"result": 5, "checks": [{"ok": "yes"}]}')
+    code, _, err, _ = run_kz("sim", "report", tmp_path)
+    assert code == 2 and "a field has an unexpected type" in err, err
 
 
 def test_a_hundred_thousand_history_entries_stay_usable(passing_run, tmp_path):

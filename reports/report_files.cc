@@ -26,7 +26,14 @@ Result<std::string> write_run_report(const std::string& dir, const DotRenderer& 
   ReportOptions options;
   options.run_dir = dir;
   std::string path = dir + "/report.html";
-  KZ_RETURN_IF_ERROR(real::write_text_file(path, render_run_report(*run, options, dot)));
+  std::string html;
+  try {
+    html = render_run_report(*run, options, dot);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong type (a hand-edited or foreign summary.json): say so, do not crash.
+    return Status(Code::kCorruption, fmt::format("{}: a field has an unexpected type: {}", dir, e.what()));
+  }
+  KZ_RETURN_IF_ERROR(real::write_text_file(path, html));
   return path;
 }
 
@@ -37,7 +44,13 @@ Result<std::string> write_explore_index(const std::string& dir) {
     return Status(Code::kCorruption, dir + "/explore.json: not a JSON object");
   }
   std::string path = dir + "/index.html";
-  KZ_RETURN_IF_ERROR(real::write_text_file(path, render_explore_index(explore)));
+  std::string html;
+  try {
+    html = render_explore_index(explore);
+  } catch (const nlohmann::json::exception& e) {
+    return Status(Code::kCorruption, fmt::format("{}/explore.json: a field has an unexpected type: {}", dir, e.what()));
+  }
+  KZ_RETURN_IF_ERROR(real::write_text_file(path, html));
   return path;
 }
 

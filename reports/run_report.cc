@@ -19,6 +19,17 @@ std::string json_text(const nlohmann::json& j, const char* key) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
+// `s` as one shell word: single-quoted when it holds anything a shell would split or expand.
+std::string shell_word(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@") ==
+                        std::string::npos) {
+    return s;
+  }
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 std::string verdict_section(const RunData& run) {
   std::string out;
   bool pass = run.summary.value("result", std::string()) == "pass";
@@ -171,7 +182,8 @@ std::string faults_section(const Timeline& t, size_t rows_max) {
 
 std::string config_section(const RunData& run, const ReportOptions& options) {
   const nlohmann::json& s = run.summary;
-  std::string replay = options.run_dir.empty() ? json_text(s, "replay") : "kz sim replay " + options.run_dir;
+  std::string replay =
+      options.run_dir.empty() ? json_text(s, "replay") : "kz sim replay " + shell_word(options.run_dir);
   std::string out = "<h2 id=\"config\">Configuration</h2>\n<table>\n";
   auto row = [&](const char* key, const std::string& value) {
     out += fmt::format("<tr><th>{}</th><td class=\"v\">{}</td></tr>\n", key, html_escape(value));

@@ -249,7 +249,10 @@ TEST(ReportHtml, FailingRunHighlightsWitnessOps) {
   EXPECT_NE(html.find("class=\"op ok witness\""), std::string::npos);
   EXPECT_NE(html.find("class=\"op fail\""), std::string::npos);
   EXPECT_NE(html.find("WITNESS op 2 by c2"), std::string::npos);
-  EXPECT_NE(html.find("kz sim replay /tmp/r"), std::string::npos);
+  EXPECT_NE(html.find("kz sim replay /tmp/r<"), std::string::npos);
+  EXPECT_NE(
+      render_run_report(run, ReportOptions{.run_dir = "/tmp/a b"}, nullptr).find("kz sim replay &#39;/tmp/a b&#39;"),
+      std::string::npos);
   EXPECT_EQ(dot_calls, 1);                                                 // one dot process draws every picture
   EXPECT_NE(html.find("<svg><g id=\"m0_a\"/></svg>"), std::string::npos);  // start
   EXPECT_NE(html.find("<svg><g id=\"m1_a\"/></svg>"), std::string::npos);
