@@ -61,7 +61,7 @@ svg text{font-family:Helvetica,Arial,sans-serif}
 #timeline .st.leading+.in,#timeline .st.crashed+.in,#timeline .st.powered-off+.in{fill:#fff}
 .op.ok,.k-ok{fill:#2da44e;background:#2da44e}.op.fail,.k-fail{fill:#cf222e;background:#cf222e}
 .op.info,.k-info,.op.pending{fill:#d97706;background:#d97706}
-.op.witness{stroke:#000;stroke-width:2}#timeline .band{fill:#fff200;fill-opacity:.35}
+.op.witness{stroke:#000;stroke-width:2}#timeline .wl{font-size:11px;font-weight:bold;fill:#000;paint-order:stroke;stroke:#fff200;stroke-width:3px}#timeline .band{fill:#fff200;fill-opacity:.35}
 .f,.k-fault{fill:#cf222e;fill-opacity:.55;background:#e88}.part,.k-part{fill:#8250df;fill-opacity:.35;background:#c4b0f0}
 .cut,.k-cut{fill:#8250df;background:#8250df}.nf.clock,.k-clock{fill:#0969da;background:#0969da}
 .nf.disk,.k-disk{fill:#953800;background:#953800}.nf.clog,.k-clog{fill:#bf8700;background:#bf8700}

@@ -135,15 +135,16 @@ std::string op_tooltip(const Op& op) {
 
 std::string render_timeline_svg(const Timeline& t, const OpSelection& ops, const std::vector<uint64_t>& witness_ids) {
   Scale s{std::max<int64_t>(t.end_ns, 1)};
-  std::string body;
+  // Layers, bottom to top: lane backgrounds, grid and guides, witness bands, lane contents, witnesses.
+  std::string bg, body;
   double y = kAxisHeight;
 
   // Fault lane.
   size_t fault_rows = 1;
   std::vector<size_t> row_of = pack_rows(t.fault_spans, kFaultRowsMax, &fault_rows);
   double fault_h = 12 + 10.0 * static_cast<double>(fault_rows);
-  body += fmt::format("<rect class=\"lane\" x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", num(y),
-                      num(kLabelWidth + kPlotWidth), num(fault_h));
+  bg += fmt::format("<rect class=\"lane\" x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", num(y),
+                    num(kLabelWidth + kPlotWidth), num(fault_h));
   body += lane_label(y, fault_h, "faults", "every fault injected, with its extent; triangles are instant faults");
   for (size_t i = 0; i < t.fault_spans.size(); i++) {
     const Span& sp = t.fault_spans[i];
@@ -155,8 +156,8 @@ std::string render_timeline_svg(const Timeline& t, const OpSelection& ops, const
 
   // Network lane.
   double net_h = 16;
-  body += fmt::format("<rect class=\"lane\" x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", num(y),
-                      num(kLabelWidth + kPlotWidth), num(net_h));
+  bg += fmt::format("<rect class=\"lane\" x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", num(y),
+                    num(kLabelWidth + kPlotWidth), num(net_h));
   body += lane_label(y, net_h, "network", "partitions in force: side | side (one-way: who cannot send to whom)");
   for (const Span& sp : t.network) {
     rect(&body, s, sp.begin_ns, sp.end_ns, y + 2, net_h - 4, "part",
@@ -168,8 +169,8 @@ std::string render_timeline_svg(const Timeline& t, const OpSelection& ops, const
   std::map<std::string, double> client_y;
   for (const NodeLane& lane : t.lanes) {
     double h = lane.server ? 30 : 24;
-    body += fmt::format("<rect class=\"lane{}\" x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n",
-                        lane.server ? "" : " cl", num(y), num(kLabelWidth + kPlotWidth), num(h));
+    bg += fmt::format("<rect class=\"lane{}\" x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n",
+                      lane.server ? "" : " cl", num(y), num(kLabelWidth + kPlotWidth), num(h));
     body += lane_label(y, h, lane.node, lane.server ? "server: role over time" : "client: its operations");
     if (lane.server) {
       for (const Span& sp : lane.state) {
@@ -206,8 +207,9 @@ std::string render_timeline_svg(const Timeline& t, const OpSelection& ops, const
       band_svg += fmt::format("<rect class=\"band\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n",
                               num(s.x(op->invoke_ns) - 2), num(kAxisHeight), num(s.w(op->invoke_ns, end) + 4),
                               num(y - kAxisHeight));
-      rect(&witness_svg, s, op->invoke_ns, end, it->second + 3, 14, "op " + op->type + " witness", title,
-           fmt::format("op {}", op->id));
+      rect(&witness_svg, s, op->invoke_ns, end, it->second + 3, 14, "op " + op->type + " witness", title);
+      witness_svg += fmt::format("<text class=\"wl\" x=\"{}\" y=\"{}\">op {}</text>\n", num(s.x(end) + 3),
+                                 num(it->second + 14), op->id);
     } else {
       rect(&body, s, op->invoke_ns, end, it->second + 4, 12, "op " + op->type, title);
     }
@@ -243,7 +245,7 @@ std::string render_timeline_svg(const Timeline& t, const OpSelection& ops, const
   return fmt::format(
       "<svg id=\"timeline\" viewBox=\"0 0 {0} {1}\" width=\"{0}\" height=\"{1}\">\n{2}{3}"
       "{4}{5}</svg>\n",
-      num(width), num(y), band_svg, axis, body, witness_svg);
+      num(width), num(y), bg + axis, band_svg, body, witness_svg);
 }
 
 }  // namespace kz::reports

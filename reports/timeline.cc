@@ -86,7 +86,9 @@ std::string describe_fault(const Event& e) {
     }
   }
   int64_t duration_ms = field_int(e.fields, "duration_ms", 0);
-  if (duration_ms > 0) text += fmt::format(" for {} ms", duration_ms);
+  if (duration_ms > 0 && (lasts_until_healed(kind) || has_own_length(kind))) {
+    text += fmt::format(" for {} ms", duration_ms);
+  }
   return text + params_text(e.fields);
 }
 
