@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <vector>
+
 namespace kz::reports {
 
 namespace {
@@ -20,8 +23,8 @@ std::string dot_id(const std::string& s) {
   return out + "\"";
 }
 
-std::string node_attrs(const NodeState& n) {
-  std::string label = n.node, style = "filled", fill = "#ffffff", color = "#333333", font = "#000000";
+std::string node_attrs(const NodeState& n, const std::string& name) {
+  std::string label = name, style = "filled", fill = "#ffffff", color = "#333333", font = "#000000";
   std::string shape = n.server ? "ellipse" : "box";
   if (!n.up) {
     label += n.powered_off ? "\npowered off" : "\ncrashed";
@@ -54,13 +57,52 @@ std::string node_attrs(const NodeState& n) {
                      dot_id(style), dot_id(fill), dot_id(color), dot_id(font));
 }
 
+// Clients that reach every server the same way are drawn as one box ("7 clients"), so a picture
+// of a big workload stays readable. `names` gets the box label of each representative.
+ClusterState group_clients(const ClusterState& state, std::map<std::string, std::string>* names) {
+  ClusterState out;
+  out.cut = state.cut;
+  std::map<std::string, std::vector<const NodeState*>> groups;  // reachability signature -> members
+  std::vector<std::string> order;
+  for (const NodeState& n : state.nodes) {
+    (*names)[n.node] = n.node;
+    if (n.server) {
+      out.nodes.push_back(n);
+      continue;
+    }
+    std::string sig = fmt::format("{}{}|", n.up ? 'u' : 'd', n.paused ? 'p' : '-');
+    for (const NodeState& srv : state.nodes) {
+      if (!srv.server) continue;
+      sig += fmt::format("{}{}{},", srv.node, state.cut.count({n.node, srv.node}), state.cut.count({srv.node, n.node}));
+    }
+    if (!groups.count(sig)) order.push_back(sig);
+    groups[sig].push_back(&n);
+  }
+  for (const std::string& sig : order) {
+    const std::vector<const NodeState*>& members = groups[sig];
+    out.nodes.push_back(*members.front());
+    if (members.size() == 1) continue;
+    std::string label = fmt::format("{} clients", members.size());
+    if (members.size() <= 3) {
+      for (const NodeState* m : members) label += "\n" + m->node;
+    } else {
+      label += fmt::format("\n{} ...\n{}", members.front()->node, members.back()->node);
+    }
+    (*names)[members.front()->node] = label;
+  }
+  return out;
+}
+
 }  // namespace
 
-std::string cluster_dot(const ClusterState& state) {
+std::string cluster_dot(const ClusterState& full) {
   std::string out =
       "digraph cluster {\n  layout=circo; bgcolor=\"transparent\"; pad=0.2;\n"
       "  node [fontname=\"Helvetica\" fontsize=11 width=0.9];\n  edge [arrowsize=0.6];\n";
-  for (const NodeState& n : state.nodes) out += fmt::format("  {} [{}];\n", dot_id(n.node), node_attrs(n));
+  std::map<std::string, std::string> names;
+  ClusterState state = group_clients(full, &names);
+  for (const NodeState& n : state.nodes)
+    out += fmt::format("  {} [{}];\n", dot_id(n.node), node_attrs(n, names[n.node]));
   for (size_t i = 0; i < state.nodes.size(); i++) {
     for (size_t j = i + 1; j < state.nodes.size(); j++) {
       const NodeState& a = state.nodes[i];

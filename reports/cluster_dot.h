@@ -1,7 +1,8 @@
 // Graphviz source for a picture of the cluster at one moment: servers (the leader highlighted,
 // crashed and powered-off nodes greyed, paused nodes dashed), clients as boxes, and edges for who can
 // reach whom: solid both ways, an arrow where only one direction works, a red dotted line for a link
-// a partition cut. Render with `dot -Tsvg`.
+// a partition cut. Clients that reach every server the same way share one box ("7 clients"). Render
+// with `dot -Tsvg`.
 #pragma once
 
 #include <string>

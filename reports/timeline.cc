@@ -71,25 +71,19 @@ std::string params_text(const nlohmann::json& fields) {
   return out;
 }
 
-std::string describe_fault(const Event& e) {
-  std::string kind = field_string(e.fields, "kind");
-  std::string nodes = field_string(e.fields, "nodes");
-  std::string text = fmt::format("{} {}", kind, nodes.empty() ? field_string(e.fields, "target") : nodes);
-  if (is_partition(kind) && e.fields.contains("side_a")) {
-    std::string a = field_string(e.fields, "side_a"), b = field_string(e.fields, "side_b");
-    if (kind == "partition-one-way") {
-      text = fmt::format("{}: {} cannot send to {}", kind, a, b);
-    } else if (kind == "bridge") {
-      text = fmt::format("bridge {}: {} | {}", field_string(e.fields, "bridge"), a, b);
-    } else {
-      text = fmt::format("{}: {} | {}", kind, a, b);
-    }
-  }
-  int64_t duration_ms = field_int(e.fields, "duration_ms", 0);
+// One line for a fault: "crash zk3 for 3000 ms", "partition: zk1 | zk2,zk3,c1 for 3000 ms" (once the
+// sides are known from the partition_sides event), with its parameters.
+std::string describe_fault(const nlohmann::json& fields, const std::string& sides = "") {
+  std::string kind = field_string(fields, "kind");
+  std::string nodes = field_string(fields, "nodes");
+  std::string text = sides.empty() ? fmt::format("{} {}", kind, nodes.empty() ? field_string(fields, "target") : nodes)
+                                   : fmt::format("{}: {}", kind, sides);
+  if (sides.empty() && kind == "partition-one-way") text += " cannot send to the other nodes";
+  int64_t duration_ms = field_int(fields, "duration_ms", 0);
   if (duration_ms > 0 && (lasts_until_healed(kind) || has_own_length(kind))) {
     text += fmt::format(" for {} ms", duration_ms);
   }
-  return text + params_text(e.fields);
+  return text + params_text(fields);
 }
 
 class Builder {
@@ -138,10 +132,12 @@ class Builder {
     }
     for (const Event& e : run_.events) {
       if (e.node != "testbed" && !e.node.empty()) servers.insert(e.node);
+      if (e.kind == "partition_sides") {
+        for (auto& n : split_csv(field_string(e.fields, "a"))) others.insert(n);
+        for (auto& n : split_csv(field_string(e.fields, "b"))) others.insert(n);
+      }
       if (e.kind != "fault") continue;
       for (auto& n : split_csv(field_string(e.fields, "nodes"))) servers.insert(n);
-      for (auto& n : split_csv(field_string(e.fields, "side_a"))) others.insert(n);
-      for (auto& n : split_csv(field_string(e.fields, "side_b"))) others.insert(n);
     }
     for (const std::string& c : clients) servers.erase(c);
     for (const std::string& n : others) {
@@ -215,7 +211,9 @@ class Builder {
       }
     } else if (e.kind == "fault") {
       apply_fault(e);
-      titles->push_back("fault: " + describe_fault(e));
+      titles->push_back("fault: " + describe_fault(e.fields));
+    } else if (e.kind == "partition_sides") {
+      apply_partition_sides(e, titles);
     } else if (e.kind == "fault_skipped") {
       t_.fault_marks.push_back(
           Mark{e.time_ns, "skipped",
@@ -240,7 +238,7 @@ class Builder {
     std::string kind = field_string(e.fields, "kind");
     std::vector<std::string> nodes = split_csv(field_string(e.fields, "nodes"));
     int64_t duration_ms = field_int(e.fields, "duration_ms", 0);
-    std::string text = describe_fault(e);
+    std::string text = describe_fault(e.fields);
     if (lasts_until_healed(kind) || has_own_length(kind)) {
       int64_t end = has_own_length(kind) ? e.time_ns + (duration_ms > 0 ? duration_ms : 1000) * 1'000'000
                                          : heal_time(e.time_ns, duration_ms);
@@ -264,23 +262,51 @@ class Builder {
       }
     }
     if (is_partition(kind)) {
-      std::vector<std::string> a = e.fields.contains("side_a") ? split_csv(field_string(e.fields, "side_a")) : nodes;
-      std::vector<std::string> b;
-      if (e.fields.contains("side_b")) {
-        b = split_csv(field_string(e.fields, "side_b"));
-      } else {
-        for (const NodeState& s : state_.nodes) {
-          if (std::find(a.begin(), a.end(), s.node) == a.end()) b.push_back(s.node);
-        }
+      // Until a partition_sides event says otherwise (it follows at once for partition,
+      // partition-halves and bridge): the targets cannot reach anyone else (one-way: cannot send).
+      cut_before_ = state_.cut;
+      std::vector<std::string> others;
+      for (const NodeState& s : state_.nodes) {
+        if (std::find(nodes.begin(), nodes.end(), s.node) == nodes.end()) others.push_back(s.node);
       }
-      for (auto& x : a) {
-        for (auto& y : b) {
-          if (x == y) continue;
-          state_.cut.insert({x, y});
-          if (kind != "partition-one-way") state_.cut.insert({y, x});
-        }
-      }
+      cut(nodes, others, kind != "partition-one-way");
       partitions_.push_back(text);
+      pending_fault_ = e.fields;
+      pending_span_ = t_.fault_spans.size() - 1;
+    }
+  }
+
+  // partition_sides {kind, a, b}: side a cannot reach side b (for a bridge, a's first node is the
+  // bridge, which reaches both sides).
+  void apply_partition_sides(const Event& e, std::vector<std::string>* titles) {
+    if (pending_fault_.is_null()) return;  // not after a partition fault: nothing to refine
+    std::string kind = field_string(e.fields, "kind");
+    std::vector<std::string> a = split_csv(field_string(e.fields, "a"));
+    std::vector<std::string> b = split_csv(field_string(e.fields, "b"));
+    std::string sides;
+    if (kind == "bridge" && !a.empty()) {
+      std::string bridge = a.front();
+      a.erase(a.begin());
+      sides = fmt::format("{} | {} (bridge {} reaches both)", join(a, ","), join(b, ","), bridge);
+    } else {
+      sides = fmt::format("{} | {}", join(a, ","), join(b, ","));
+    }
+    state_.cut = cut_before_;
+    cut(a, b, true);
+    std::string text = describe_fault(pending_fault_, sides);
+    if (!partitions_.empty()) partitions_.back() = text;
+    if (pending_span_ < t_.fault_spans.size()) t_.fault_spans[pending_span_].label = text;
+    if (!titles->empty()) titles->back() = "fault: " + text;
+    pending_fault_ = nullptr;
+  }
+
+  void cut(const std::vector<std::string>& a, const std::vector<std::string>& b, bool both_ways) {
+    for (auto& x : a) {
+      for (auto& y : b) {
+        if (x == y) continue;
+        state_.cut.insert({x, y});
+        if (both_ways) state_.cut.insert({y, x});
+      }
     }
   }
 
@@ -351,6 +377,10 @@ class Builder {
   std::vector<LaneOpen> lanes_;
   Open network_;
   std::vector<std::string> partitions_;
+  // The partition fault whose sides a partition_sides event may still give.
+  nlohmann::json pending_fault_;
+  size_t pending_span_ = 0;
+  std::set<std::pair<std::string, std::string>> cut_before_;
 };
 
 }  // namespace

@@ -37,6 +37,7 @@ Node::Node(World& world, std::string name, uint32_t index)
   env_.net = net_.get();
   env_.fs = disk_.get();
   env_.log = Logger(world.log_sink(), name_, &node_time, &clock_);
+  env_.faults = &world.fault_points();
 }
 
 Node::~Node() { group_->kill(); }
@@ -108,6 +109,7 @@ World::World(WorldOptions options) : options_(options), rng_(options.seed) {
   control_ = std::make_unique<rt::TaskGroup>(*sched_, "sim");
   net_ = std::make_unique<SimNet>(*sched_, this, rng_.fork(0x6e6574).next_u64(), options_.net);
   net_->set_logger(Logger(options_.log_sink, "net", &world_time, this));
+  fault_points_ = std::make_unique<SimFaultPoints>(rng_.fork(0x6275676779), options_.buggify);
 }
 
 World::~World() {

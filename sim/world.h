@@ -23,6 +23,7 @@
 #include "core/io/env.h"
 #include "core/runtime/scheduler.h"
 #include "sim/sim_clock.h"
+#include "sim/sim_fault_points.h"
 #include "sim/sim_disk.h"
 #include "sim/sim_net.h"
 #include "sim/trace_kinds.h"
@@ -87,6 +88,7 @@ struct WorldOptions {
   LogSink* log_sink = nullptr;  // where nodes' log lines go (null: dropped)
   NetOptions net = {};
   DiskOptions disk = {};  // every node's disk starts with these
+  BuggifyOptions buggify = {};
 };
 
 class World final : public rt::Driver, public rt::TraceSink {
@@ -113,6 +115,8 @@ class World final : public rt::Driver, public rt::TraceSink {
   // The network between all nodes: faults (partition, clog, reset) and queries (reachable).
   SimNet& net() { return *net_; }
   const WorldOptions& options() const { return options_; }
+  // BUGGIFY fault points and code probes shared by every node of this world.
+  SimFaultPoints& fault_points() { return *fault_points_; }
 
   Node& add_node(const std::string& name);
   Node* node(std::string_view name);
@@ -132,6 +136,7 @@ class World final : public rt::Driver, public rt::TraceSink {
   std::unique_ptr<rt::Scheduler> sched_;
   std::unique_ptr<rt::TaskGroup> control_;
   std::unique_ptr<SimNet> net_;  // outlives the nodes (their streams name it)
+  std::unique_ptr<SimFaultPoints> fault_points_;
   std::vector<std::unique_ptr<Node>> nodes_;  // in creation order: iteration is deterministic
 };
 

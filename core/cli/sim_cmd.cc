@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/cli/commands.h"
+#include "core/io/probes.h"
 #include "core/real/host.h"
 #include "reports/report_files.h"
 #include "sim/testbed/runner.h"
@@ -230,6 +231,7 @@ int cmd_explore(const ExploreArgs& args) {
   bool out_of_time = false;
   nlohmann::json results = nlohmann::json::array();
   nlohmann::json failures = nlohmann::json::array();
+  std::map<std::string, uint64_t> probes_hit;
   Status st = real::run_children(
       args.jobs,
       [&](std::vector<std::string>* argv) {
@@ -260,6 +262,9 @@ int cmd_explore(const ExploreArgs& args) {
         if (!r.is_ok() || line.is_discarded() || !line.is_object()) {
           line = {{"seed", seed}, {"result", "error"},
                   {"error", r.is_ok() ? fmt::format("exit {} without a summary", r->exit_code) : r.status().message()}};
+        }
+        if (line.contains("probes") && line["probes"].is_object()) {
+          for (auto& [name, count] : line["probes"].items()) probes_hit[name] += count.get<uint64_t>();
         }
         results.push_back(line);
         if (line.value("result", "") != "pass") {
@@ -300,7 +305,14 @@ int cmd_explore(const ExploreArgs& args) {
                             {"wall_ms", static_cast<int64_t>(wall_s * 1000)},
                             {"seeds_per_hour", wall_s > 0 ? static_cast<double>(finished) * 3600.0 / wall_s : 0.0},
                             {"result", failed == 0 ? "pass" : "fail"}};
+  // Code probes (core/io/probes.h) that no seed reached: paths this exploration never tested.
+  nlohmann::json never = nlohmann::json::array();
+  for (std::string_view p : io::kProbes) {
+    if (probes_hit.count(std::string(p)) == 0) never.push_back(p);
+  }
+  summary["probes_never_hit"] = never;
   nlohmann::json file = summary;
+  file["probes_hit"] = probes_hit;
   file["results"] = results;
   if (Status w = real::write_text_file(out + "/explore.json", file.dump(2) + "\n"); !w.is_ok()) {
     return bad_input(w.message());

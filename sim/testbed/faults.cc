@@ -17,6 +17,11 @@ const std::vector<std::string> kKinds = {
     "partition-one-way", "bridge", "clog",         "reset",           "clock-jump",     "clock-drift",
     "clock-strobe", "disk-bitflip", "disk-fsync-fail", "disk-slow",   "disk-full"};
 
+std::string param_string(const nlohmann::json& params, const char* key, const char* fallback) {
+  auto it = params.find(key);
+  return it != params.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+}
+
 int64_t param_int(const nlohmann::json& params, const char* key, int64_t fallback) {
   if (params.is_object() && params.contains(key) && params[key].is_number_integer()) return params[key].get<int64_t>();
   return fallback;
@@ -51,6 +56,20 @@ Result<std::vector<std::string>> resolve_target(RunContext& ctx, const std::stri
   if (target == "minority") return pick(ctx, ctx.server_nodes, (n - 1) / 2);
   if (target == "majority") return pick(ctx, ctx.server_nodes, n / 2 + 1);
   if (ctx.world.node(target) != nullptr) return std::vector<std::string>{target};
+  if (target.find(',') != std::string::npos) {  // an explicit list of nodes (as shrink writes them)
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= target.size()) {
+      size_t comma = std::min(target.find(',', start), target.size());
+      std::string name = target.substr(start, comma - start);
+      if (ctx.world.node(name) == nullptr) {
+        return Status(Code::kInvalidArgument, fmt::format("unknown node '{}' in fault target '{}'", name, target));
+      }
+      out.push_back(name);
+      start = comma + 1;
+    }
+    return out;
+  }
   if (target.find('.') != std::string::npos) {
     KZ_ASSIGN_OR_RETURN(std::string node, ctx.service->resolve_role(ctx, target));
     if (node.empty()) return std::vector<std::string>{};
@@ -95,20 +114,8 @@ void fire(RunContext& ctx, const FaultSpec& f) {
   }
   sim::World& w = ctx.world;
   sim::SimNet& net = w.net();
-  // Partitions: side_a cannot reach side_b (both ways; one-way: side_a cannot send to side_b).
-  std::vector<std::string> side_a = targets;
-  if (f.kind == "partition-halves") side_a = pick(ctx, ctx.server_nodes, ctx.server_nodes.size() / 2);
-  std::vector<std::string> side_b = others(ctx, side_a);
-  nlohmann::json fault = {{"kind", f.kind}, {"target", f.target}, {"nodes", join(targets)},
-                          {"duration_ms", f.duration_ms}};
-  if (!f.params.is_null() && !f.params.empty()) fault["params"] = f.params;
-  if (f.kind.starts_with("partition") || f.kind == "bridge") {
-    bool bridge = f.kind == "bridge" && !side_a.empty();
-    fault["side_a"] = join(bridge ? std::vector<std::string>(side_a.begin() + 1, side_a.end()) : side_a);
-    fault["side_b"] = join(side_b);
-    if (bridge) fault["bridge"] = side_a.front();
-  }
-  ctx.events.add("testbed", "fault", std::move(fault));
+  ctx.events.add("testbed", "fault", {{"kind", f.kind}, {"target", f.target}, {"nodes", join(targets)},
+                                      {"duration_ms", f.duration_ms}, {"params", f.params.is_object() ? f.params : nlohmann::json::object()}});
   auto heal_event = [&ctx, kind = f.kind, nodes = join(targets)] {
     ctx.events.add("testbed", "fault_healed", {{"kind", kind}, {"nodes", nodes}});
   };
@@ -136,6 +143,18 @@ void fire(RunContext& ctx, const FaultSpec& f) {
       heal_event();
     });
   } else if (f.kind == "partition" || f.kind == "partition-halves" || f.kind == "bridge") {
+    std::vector<std::string> side_a = targets;
+    if (f.kind == "partition-halves") {
+      side_a = pick(ctx, ctx.server_nodes, ctx.server_nodes.size() / 2);
+    }
+    std::vector<std::string> side_b = others(ctx, side_a);
+    if (param_string(f.params, "scope", "all") == "servers") {
+      // Only the servers are split; clients still reach every server (a split between racks).
+      std::erase_if(side_b, [&ctx](const std::string& n) {
+        return std::find(ctx.server_nodes.begin(), ctx.server_nodes.end(), n) == ctx.server_nodes.end();
+      });
+    }
+    ctx.events.add("testbed", "partition_sides", {{"kind", f.kind}, {"a", join(side_a)}, {"b", join(side_b)}});
     if (f.kind == "bridge" && !side_b.empty()) {
       // The first target is the bridge: it reaches both sides, which cannot reach each other.
       std::string bridge = side_a.front();
@@ -267,7 +286,8 @@ void start_nemesis(RunContext& ctx) {
       FaultSpec f;
       f.kind = nm.kinds[ctx.rng.below(nm.kinds.size())];
       static const char* kTargets[] = {"random", "minority", "majority"};
-      f.target = kTargets[ctx.rng.below(3)];
+      f.target = nm.targets.empty() ? std::string(kTargets[ctx.rng.below(3)])
+                                    : nm.targets[ctx.rng.below(nm.targets.size())];
       if (f.kind == "partition-halves") f.target = "all";
       f.at_ms = ns_to_ms(w.now_ns());
       // Safety mode heals each fault after a while; liveness mode keeps them until the final heal.

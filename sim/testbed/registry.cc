@@ -15,6 +15,8 @@ const Registry& registry() {
     register_echo(reg);
     register_zookeeper(reg);
     register_zk_register(reg);
+    register_register_checkers(reg);
+    register_zk_recipes(reg);
     return reg;
   }();
   return r;

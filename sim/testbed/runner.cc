@@ -71,7 +71,7 @@ nlohmann::json RunReport::summary() const {
   }
   return {{"seed", seed},       {"result", pass ? "pass" : "fail"}, {"trace_hash", fmt::format("{:016x}", trace_hash)},
           {"sim_ms", sim_ms},   {"events", trace_events},           {"ops", ops},
-          {"checks", checks}};
+          {"checks", checks},   {"probes", probes},                 {"buggify_fired", buggify_fired}};
 }
 
 Result<RunReport> run_scenario(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
@@ -86,7 +86,11 @@ Result<RunReport> run_scenario(const Scenario& scenario, uint64_t seed, const Ru
   RunReport report;
   report.seed = seed;
   {
-    sim::World world(sim::WorldOptions{.seed = seed, .log_sink = &events});
+    sim::World world(sim::WorldOptions{.seed = seed,
+                                       .log_sink = &events,
+                                       .buggify = {.enabled = scenario.buggify.enabled,
+                                                   .point_on_chance = scenario.buggify.point_on_chance,
+                                                   .fire_chance = scenario.buggify.fire_chance}});
     world_ptr = &world;
     RunContext ctx{.scenario = scenario, .seed = seed, .world = world, .events = events, .history = {},
                    .rng = world.rng().fork(0x7465737462656400ULL)};
@@ -128,6 +132,8 @@ Result<RunReport> run_scenario(const Scenario& scenario, uint64_t seed, const Ru
       report.verdicts.push_back(std::move(v));
     }
     report.ops = ctx.history.ops();
+    report.probes = world.fault_points().probes();
+    report.buggify_fired = world.fault_points().fired();
     report.history_jsonl = ctx.history.to_jsonl();
     // Tear the world down (fibers unwound) before reading its final hash.
     for (auto& n : world.nodes()) n->group().kill();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct RunReport {
   int64_t sim_ms = 0;
   size_t ops = 0;
   std::vector<Verdict> verdicts;
+  std::map<std::string, uint64_t> probes;         // code probes reached (core/io/probes.h)
+  std::map<std::string, uint64_t> buggify_fired;  // BUGGIFY points that fired
   std::string history_jsonl;
   std::string events_jsonl;
   std::string log_text;

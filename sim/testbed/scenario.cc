@@ -156,7 +156,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view path) {
   s.path = std::string(path);
   s.text = std::string(text);
   KZ_RETURN_IF_ERROR(check_keys(ctx, root, "",
-                                {"name", "description", "duration_ms", "cluster", "network", "workload", "fault",
+                                {"name", "description", "duration_ms", "cluster", "network", "workload", "fault", "buggify",
                                  "nemesis", "check"}));
   KZ_RETURN_IF_ERROR(get_string(ctx, root, "name", "name", &s.name));
   KZ_RETURN_IF_ERROR(get_string(ctx, root, "description", "description", &s.description));
@@ -250,11 +250,12 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view path) {
     NemesisSpec& nm = s.nemesis;
     nm.line = static_cast<int>(t->source().begin.line);
     KZ_RETURN_IF_ERROR(check_keys(ctx, *t, "nemesis",
-                                  {"enabled", "kinds", "start_ms", "interval_ms", "fault_duration_ms", "heal_at_ms",
+                                  {"enabled", "kinds", "targets", "start_ms", "interval_ms", "fault_duration_ms", "heal_at_ms",
                                    "mode"}));
     nm.enabled = true;
     KZ_RETURN_IF_ERROR(get_bool(ctx, *t, "enabled", "nemesis.enabled", &nm.enabled));
     KZ_RETURN_IF_ERROR(get_string_list(ctx, *t, "kinds", "nemesis.kinds", &nm.kinds));
+    KZ_RETURN_IF_ERROR(get_string_list(ctx, *t, "targets", "nemesis.targets", &nm.targets));
     KZ_RETURN_IF_ERROR(get_int(ctx, *t, "start_ms", "nemesis.start_ms", &nm.start_ms, 0, s.duration_ms));
     KZ_RETURN_IF_ERROR(get_int(ctx, *t, "interval_ms", "nemesis.interval_ms", &nm.interval_ms, 1, s.duration_ms));
     KZ_RETURN_IF_ERROR(get_int(ctx, *t, "fault_duration_ms", "nemesis.fault_duration_ms", &nm.fault_duration_ms, 1,
@@ -265,6 +266,24 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view path) {
       return ctx.err(*t->get("mode"), "nemesis.mode", "must be \"safety\" or \"liveness\"");
     }
     if (nm.enabled && nm.kinds.empty()) return ctx.err(*t, "nemesis.kinds", "must list at least one fault kind");
+  }
+
+  if (const toml::node* n = root.get("buggify")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return ctx.err(*n, "buggify", "must be a table");
+    KZ_RETURN_IF_ERROR(check_keys(ctx, *t, "buggify", {"enabled", "point_on_chance", "fire_chance"}));
+    s.buggify.enabled = true;
+    KZ_RETURN_IF_ERROR(get_bool(ctx, *t, "enabled", "buggify.enabled", &s.buggify.enabled));
+    for (auto [key, field] : {std::pair{"point_on_chance", &s.buggify.point_on_chance},
+                              std::pair{"fire_chance", &s.buggify.fire_chance}}) {
+      if (const toml::node* v = t->get(key)) {
+        std::optional<double> d = v->value<double>();
+        if (!d.has_value() || *d < 0 || *d > 1) {
+          return ctx.err(*v, fmt::format("buggify.{}", key), "must be a number within [0, 1]");
+        }
+        *field = *d;
+      }
+    }
   }
 
   if (const toml::node* n = root.get("check")) {
@@ -331,9 +350,19 @@ std::string scenario_to_toml(const Scenario& s) {
   if (s.nemesis.enabled) {
     out << "\n[nemesis]\nkinds = [";
     for (size_t i = 0; i < s.nemesis.kinds.size(); i++) out << (i ? ", " : "") << toml_quote(s.nemesis.kinds[i]);
-    out << "]\nstart_ms = " << s.nemesis.start_ms << "\ninterval_ms = " << s.nemesis.interval_ms
+    out << "]\n";
+    if (!s.nemesis.targets.empty()) {
+      out << "targets = [";
+      for (size_t i = 0; i < s.nemesis.targets.size(); i++) out << (i ? ", " : "") << toml_quote(s.nemesis.targets[i]);
+      out << "]\n";
+    }
+    out << "start_ms = " << s.nemesis.start_ms << "\ninterval_ms = " << s.nemesis.interval_ms
         << "\nfault_duration_ms = " << s.nemesis.fault_duration_ms << "\nheal_at_ms = " << s.nemesis.heal_at_ms
         << "\nmode = " << toml_quote(s.nemesis.mode) << "\n";
+  }
+  if (s.buggify.enabled) {
+    out << "\n[buggify]\nenabled = true\npoint_on_chance = " << s.buggify.point_on_chance
+        << "\nfire_chance = " << s.buggify.fire_chance << "\n";
   }
   out << "\n[check]\nliveness_ms = " << s.liveness_ms << "\nfinal_heal = " << (s.final_heal ? "true" : "false")
       << "\ncheckers = [";

@@ -45,12 +45,20 @@ struct FaultSpec {
 struct NemesisSpec {
   bool enabled = false;
   std::vector<std::string> kinds;
+  std::vector<std::string> targets;  // drawn from per fault; empty: random, minority, majority
   int64_t start_ms = 1000;
   int64_t interval_ms = 2000;  // mean time between faults
   int64_t fault_duration_ms = 1500;
   int64_t heal_at_ms = -1;     // -1: duration minus the liveness bound
   std::string mode = "safety";  // "safety": each fault heals after its duration; "liveness": faults persist until heal_at
   int line = 0;
+};
+
+// BUGGIFY (see core/io/probes.h): fault points in kz's code that fire at random under simulation.
+struct BuggifySpec {
+  bool enabled = false;
+  double point_on_chance = 0.5;  // each point is switched on for a run with this chance
+  double fire_chance = 0.05;     // an enabled point fires with this chance each time it is reached
 };
 
 struct Scenario {
@@ -66,6 +74,7 @@ struct Scenario {
   std::vector<WorkloadSpec> workloads;
   std::vector<FaultSpec> faults;
   NemesisSpec nemesis;
+  BuggifySpec buggify;
   std::vector<std::string> checkers;
   int64_t liveness_ms = 10'000;  // after the final heal, the cluster must serve again within this
   bool final_heal = true;

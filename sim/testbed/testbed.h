@@ -84,5 +84,7 @@ void register_echo(Registry& r);
 void register_generic_checkers(Registry& r);
 void register_zookeeper(Registry& r);
 void register_zk_register(Registry& r);
+void register_register_checkers(Registry& r);
+void register_zk_recipes(Registry& r);
 
 }  // namespace kz::testbed

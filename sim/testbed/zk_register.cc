@@ -92,7 +92,7 @@ class ZkRegisterWorkload final : public Workload {
           known_version[k] = r.value.stat.version;
           ctx.history.ok(ctx.now_ns(), op,
                          {{"key", k}, {"version", r.value.stat.version}, {"value", r.value.data.value_or("")},
-                          {"session", client->session_id()}});
+                          {"session", client->session_id()}, {"mzxid", r.value.stat.mzxid}, {"zxid", r.zxid}});
         } else if (outcome_unknown(r.err)) {
           ctx.history.info(ctx.now_ns(), op, error_text(r.err));
         } else {
@@ -108,7 +108,8 @@ class ZkRegisterWorkload final : public Workload {
         if (r.ok()) {
           known_version[k] = r.value.version;
           ctx.history.ok(ctx.now_ns(), op, {{"key", k}, {"version", r.value.version}, {"value", value},
-                                            {"session", client->session_id()}});
+                                            {"session", client->session_id()}, {"mzxid", r.value.mzxid},
+                                            {"zxid", r.zxid}});
         } else if (outcome_unknown(r.err)) {
           known_version.erase(k);
           ctx.history.info(ctx.now_ns(), op, error_text(r.err));

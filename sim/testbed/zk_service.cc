@@ -55,6 +55,15 @@ class ZkService final : public Service {
       }
       return std::string();
     }
+    if (role == "zk.follower") {  // one of the current followers, chosen by the run's seed
+      std::vector<std::string> followers;
+      for (const std::string& n : ctx.server_nodes) {
+        auto it = current_.find(n);
+        if (ctx.world.node(n)->up() && it != current_.end() && it->second->state() == "follower") followers.push_back(n);
+      }
+      if (followers.empty()) return std::string();
+      return followers[ctx.rng.below(followers.size())];
+    }
     return Service::resolve_role(ctx, role);
   }
 

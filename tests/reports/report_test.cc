@@ -103,19 +103,16 @@ TEST(ReportTimeline, PartitionIntervalsAndWhoIsCutOff) {
       ev(1, "zk2", "looking"),
       ev(1, "zk3", "looking"),
       ev(2, "testbed", "fault",
-         {{"kind", "partition"},
-          {"target", "zk1"},
-          {"nodes", "zk1"},
-          {"duration_ms", 2},
-          {"side_a", "zk1"},
-          {"side_b", "c1,zk2,zk3"}}),
+         {{"kind", "partition"}, {"target", "zk1"}, {"nodes", "zk1"}, {"duration_ms", 2}, {"params", {}}}),
+      ev(2, "testbed", "partition_sides", {{"kind", "partition"}, {"a", "zk1"}, {"b", "c1,zk2,zk3"}}),
       ev(4, "testbed", "fault_healed", {{"kind", "partition"}, {"nodes", "zk1"}}),
   });
   Timeline t = build_timeline(run, 50);
   ASSERT_EQ(t.network.size(), 1u);
   EXPECT_EQ(t.network[0].begin_ns, 2 * kMs);
   EXPECT_EQ(t.network[0].end_ns, 4 * kMs);
-  EXPECT_NE(t.network[0].label.find("zk1 | c1,zk2,zk3"), std::string::npos) << t.network[0].label;
+  EXPECT_EQ(t.network[0].label, "partition: zk1 | c1,zk2,zk3 for 2 ms");
+  EXPECT_EQ(t.fault_spans[0].label, "partition: zk1 | c1,zk2,zk3 for 2 ms");
   ASSERT_EQ(lane(t, "zk1").net.size(), 1u);
   EXPECT_EQ(lane(t, "zk1").net[0].label, "cut off from zk2, zk3, c1");
   EXPECT_TRUE(has_span(lane(t, "zk2").net, 2, 4, "cut"));
@@ -141,8 +138,7 @@ TEST(ReportTimeline, OneWayPartitionCutsOneDirection) {
   RunData run = three_servers({
       ev(1, "zk1", "looking"),
       ev(1, "zk2", "looking"),
-      ev(2, "testbed", "fault",
-         {{"kind", "partition-one-way"}, {"nodes", "zk1"}, {"duration_ms", 0}, {"side_a", "zk1"}, {"side_b", "zk2"}}),
+      ev(2, "testbed", "fault", {{"kind", "partition-one-way"}, {"nodes", "zk1"}, {"duration_ms", 0}}),
   });
   Timeline t = build_timeline(run, 50);
   const ClusterState& s = t.moments.back().state;
@@ -151,6 +147,37 @@ TEST(ReportTimeline, OneWayPartitionCutsOneDirection) {
   EXPECT_NE(cluster_dot(s).find("\"zk2\" -> \"zk1\" [color=\"#d97706\""), std::string::npos);
   // No heal and no final heal: the cut lasts to the end of the run.
   EXPECT_TRUE(has_span(t.network, 2, 20, "partition"));
+}
+
+TEST(ReportTimeline, BridgeReachesBothSides) {
+  RunData run = three_servers({
+      ev(1, "zk1", "looking"),
+      ev(1, "zk2", "looking"),
+      ev(1, "zk3", "looking"),
+      ev(2, "testbed", "fault", {{"kind", "bridge"}, {"nodes", "zk2,zk1"}, {"duration_ms", 0}}),
+      ev(2, "testbed", "partition_sides", {{"kind", "bridge"}, {"a", "zk2,zk1"}, {"b", "c1,zk3"}}),
+  });
+  Timeline t = build_timeline(run, 50);
+  const Moment& m = t.moments.back();
+  EXPECT_EQ(m.title, "fault: bridge: zk1 | c1,zk3 (bridge zk2 reaches both)");
+  EXPECT_TRUE(m.state.reaches("zk2", "zk1"));
+  EXPECT_TRUE(m.state.reaches("zk2", "zk3"));
+  EXPECT_FALSE(m.state.reaches("zk1", "zk3"));
+  EXPECT_FALSE(m.state.reaches("c1", "zk1"));
+  EXPECT_TRUE(lane(t, "zk2").net.empty());
+  EXPECT_EQ(lane(t, "zk1").net[0].label, "cut off from zk3, c1");
+}
+
+TEST(ReportDot, ClientsThatReachTheSameServersShareABox) {
+  ClusterState s;
+  for (std::string n : {"zk1", "zk2"}) s.nodes.push_back(NodeState{.node = n});
+  for (std::string n : {"c1", "c2", "c3", "c4", "c5"}) s.nodes.push_back(NodeState{.node = n, .server = false, .role = "client"});
+  s.cut = {{"c5", "zk1"}, {"zk1", "c5"}};
+  std::string dot = cluster_dot(s);
+  EXPECT_NE(dot.find("label=\"4 clients\\nc1 ...\\nc4\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("\"c5\" [label=\"c5\""), std::string::npos) << dot;  // cut off from zk1: its own box
+  EXPECT_EQ(dot.find("\"c2\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("\"zk1\" -> \"c5\" [dir=none color=\"#dc2626\" style=dotted]"), std::string::npos) << dot;
 }
 
 TEST(ReportTimeline, PauseDiskAndClockFaults) {

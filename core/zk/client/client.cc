@@ -277,6 +277,7 @@ void Client::run_connection(std::unique_ptr<io::Stream> stream, FrameReader& rea
   conn->last_send_ns = env_.clock->now_ns();
   conn_ = conn;
   connections_established_++;
+  if (connections_established_ > 1) env_.probe("zk.client.reconnect");
   queue_reconnect_packets();
   set_state(State::kConnected);
   deliver_state_event(KeeperState::kSyncConnected);
@@ -435,6 +436,9 @@ void Client::drop_connection(std::string_view reason) {
 
 Client::Reply Client::call(Request request, int64_t timeout_ns) {
   timeout_ns = resolve_timeout(timeout_ns);
+  if (request.opcode != op(OpCode::kCloseSession) && env_.buggify("zk.client.early_timeout")) {
+    timeout_ns = ms_to_ns(1 + static_cast<int64_t>(env_.rng->below(5)));
+  }
   const int64_t deadline_ns = deadline_after(env_.sched->now_ns(), timeout_ns);
   auto remaining = [&]() -> int64_t {
     if (deadline_ns == kNever) return kNoTimeout;

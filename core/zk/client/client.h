@@ -63,6 +63,7 @@ template <typename T>
 struct ZkResult {
   ErrorCode err = ErrorCode::kOk;
   T value{};
+  int64_t zxid = 0;  // the reply header's zxid: the server's last applied zxid when it answered
   bool ok() const { return err == ErrorCode::kOk; }
 };
 

@@ -75,7 +75,7 @@ Client::Reply Client::request_header_only(int32_t opcode, int64_t timeout_ns) {
 
 template <typename T>
 ZkResult<T> Client::decode(const Reply& reply, std::string_view what) {
-  if (reply.err != 0) return ZkResult<T>{static_cast<ErrorCode>(reply.err), T{}};
+  if (reply.err != 0) return ZkResult<T>{static_cast<ErrorCode>(reply.err), T{}, reply.zxid};
   Result<T> v = jute_decode<T>(reply.body, options_.frame_bytes_max);
   if (!v.is_ok()) {
     env_.log.warn(options_.log_component, "session 0x{:x}: malformed {} reply: {}", session_id_, what,
@@ -83,7 +83,7 @@ ZkResult<T> Client::decode(const Reply& reply, std::string_view what) {
     if (conn_ != nullptr && conn_->number == reply.connection) drop_connection("malformed reply");
     return ZkResult<T>{ErrorCode::kMarshallingError, T{}};
   }
-  return ZkResult<T>{ErrorCode::kOk, std::move(*v)};
+  return ZkResult<T>{ErrorCode::kOk, std::move(*v), reply.zxid};
 }
 
 ZkResult<CreateResult> Client::create(const std::string& path, Buffer data, CreateOptions options,
@@ -98,8 +98,8 @@ ZkResult<CreateResult> Client::create(const std::string& path, Buffer data, Crea
     reply = request(opcode, CreateRequest{path, std::move(data), std::move(acl), flags}, timeout_ns);
   }
   ZkResult<Create2Response> r = decode<Create2Response>(reply, "create");
-  if (!r.ok()) return ZkResult<CreateResult>{r.err, {}};
-  return ZkResult<CreateResult>{ErrorCode::kOk, CreateResult{std::move(r.value.path), r.value.stat}};
+  if (!r.ok()) return ZkResult<CreateResult>{r.err, {}, r.zxid};
+  return ZkResult<CreateResult>{ErrorCode::kOk, CreateResult{std::move(r.value.path), r.value.stat}, r.zxid};
 }
 
 ErrorCode Client::remove(const std::string& path, int32_t version, int64_t timeout_ns) {
@@ -111,7 +111,7 @@ ZkResult<Stat> Client::exists(const std::string& path, bool watch, int64_t timeo
   if (watch) setup = WatchSetup{WatchKind::kData, true, path};
   ZkResult<ExistsResponse> r =
       decode<ExistsResponse>(request(op(OpCode::kExists), ExistsRequest{path, watch}, timeout_ns, setup), "exists");
-  return ZkResult<Stat>{r.err, r.value.stat};
+  return ZkResult<Stat>{r.err, r.value.stat, r.zxid};
 }
 
 ZkResult<GetDataResponse> Client::get_data(const std::string& path, bool watch, int64_t timeout_ns) {
@@ -124,7 +124,7 @@ ZkResult<GetDataResponse> Client::get_data(const std::string& path, bool watch, 
 ZkResult<Stat> Client::set_data(const std::string& path, Buffer data, int32_t version, int64_t timeout_ns) {
   ZkResult<SetDataResponse> r = decode<SetDataResponse>(
       request(op(OpCode::kSetData), SetDataRequest{path, std::move(data), version}, timeout_ns), "setData");
-  return ZkResult<Stat>{r.err, r.value.stat};
+  return ZkResult<Stat>{r.err, r.value.stat, r.zxid};
 }
 
 ZkResult<GetChildren2Response> Client::get_children(const std::string& path, bool watch, bool with_stat,
@@ -137,7 +137,7 @@ ZkResult<GetChildren2Response> Client::get_children(const std::string& path, boo
   }
   ZkResult<GetChildrenResponse> r = decode<GetChildrenResponse>(
       request(op(OpCode::kGetChildren), GetChildrenRequest{path, watch}, timeout_ns, setup), "getChildren");
-  return ZkResult<GetChildren2Response>{r.err, GetChildren2Response{std::move(r.value.children), Stat{}}};
+  return ZkResult<GetChildren2Response>{r.err, GetChildren2Response{std::move(r.value.children), Stat{}}, r.zxid};
 }
 
 ZkResult<GetACLResponse> Client::get_acl(const std::string& path, int64_t timeout_ns) {
@@ -147,7 +147,7 @@ ZkResult<GetACLResponse> Client::get_acl(const std::string& path, int64_t timeou
 ZkResult<Stat> Client::set_acl(const std::string& path, AclList acl, int32_t version, int64_t timeout_ns) {
   ZkResult<SetACLResponse> r = decode<SetACLResponse>(
       request(op(OpCode::kSetAcl), SetACLRequest{path, std::move(acl), version}, timeout_ns), "setACL");
-  return ZkResult<Stat>{r.err, r.value.stat};
+  return ZkResult<Stat>{r.err, r.value.stat, r.zxid};
 }
 
 ErrorCode Client::sync(const std::string& path, int64_t timeout_ns) {
@@ -162,7 +162,7 @@ ZkResult<std::vector<OpResult>> Client::multi(std::vector<MultiOp> ops, int64_t 
   const size_t count = ops.size();
   ZkResult<MultiResponse> r =
       decode<MultiResponse>(request(op(OpCode::kMulti), MultiRequest{std::move(ops)}, timeout_ns), "multi");
-  if (!r.ok()) return ZkResult<std::vector<OpResult>>{r.err, {}};
+  if (!r.ok()) return ZkResult<std::vector<OpResult>>{r.err, {}, r.zxid};
   if (r.value.results.size() != count) {
     env_.log.warn(options_.log_component, "session 0x{:x}: multi of {} ops answered with {} results", session_id_,
                   count, r.value.results.size());
@@ -176,32 +176,32 @@ ZkResult<std::vector<OpResult>> Client::multi(std::vector<MultiOp> ops, int64_t 
     if (first == ErrorCode::kOk || first == ErrorCode::kRuntimeInconsistency) first = static_cast<ErrorCode>(res.err);
     if (first != ErrorCode::kRuntimeInconsistency) break;
   }
-  return ZkResult<std::vector<OpResult>>{first, std::move(r.value.results)};
+  return ZkResult<std::vector<OpResult>>{first, std::move(r.value.results), r.zxid};
 }
 
 ZkResult<std::vector<OpResult>> Client::multi_read(std::vector<MultiOp> ops, int64_t timeout_ns) {
   const size_t count = ops.size();
   ZkResult<MultiResponse> r =
       decode<MultiResponse>(request(op(OpCode::kMultiRead), MultiRequest{std::move(ops)}, timeout_ns), "multiRead");
-  if (!r.ok()) return ZkResult<std::vector<OpResult>>{r.err, {}};
+  if (!r.ok()) return ZkResult<std::vector<OpResult>>{r.err, {}, r.zxid};
   if (r.value.results.size() != count) {
     drop_connection("malformed multiRead reply");
     return ZkResult<std::vector<OpResult>>{ErrorCode::kMarshallingError, {}};
   }
-  return ZkResult<std::vector<OpResult>>{ErrorCode::kOk, std::move(r.value.results)};
+  return ZkResult<std::vector<OpResult>>{ErrorCode::kOk, std::move(r.value.results), r.zxid};
 }
 
 ZkResult<std::vector<std::string>> Client::get_ephemerals(const std::string& prefix_path, int64_t timeout_ns) {
   ZkResult<GetEphemeralsResponse> r = decode<GetEphemeralsResponse>(
       request(op(OpCode::kGetEphemerals), GetEphemeralsRequest{prefix_path}, timeout_ns), "getEphemerals");
-  return ZkResult<std::vector<std::string>>{r.err, std::move(r.value.ephemerals)};
+  return ZkResult<std::vector<std::string>>{r.err, std::move(r.value.ephemerals), r.zxid};
 }
 
 ZkResult<int32_t> Client::get_all_children_number(const std::string& path, int64_t timeout_ns) {
   ZkResult<GetAllChildrenNumberResponse> r = decode<GetAllChildrenNumberResponse>(
       request(op(OpCode::kGetAllChildrenNumber), GetAllChildrenNumberRequest{path}, timeout_ns),
       "getAllChildrenNumber");
-  return ZkResult<int32_t>{r.err, r.value.total_number};
+  return ZkResult<int32_t>{r.err, r.value.total_number, r.zxid};
 }
 
 ErrorCode Client::add_watch(const std::string& path, AddWatchMode mode, int64_t timeout_ns) {
@@ -222,7 +222,7 @@ ErrorCode Client::remove_watches(const std::string& path, WatcherType type, int6
 
 ZkResult<std::vector<ClientInfo>> Client::who_am_i(int64_t timeout_ns) {
   ZkResult<WhoAmIResponse> r = decode<WhoAmIResponse>(request_header_only(op(OpCode::kWhoAmI), timeout_ns), "whoAmI");
-  return ZkResult<std::vector<ClientInfo>>{r.err, std::move(r.value.client_info)};
+  return ZkResult<std::vector<ClientInfo>>{r.err, std::move(r.value.client_info), r.zxid};
 }
 
 ErrorCode Client::add_auth(const std::string& scheme, std::string auth, int64_t timeout_ns) {

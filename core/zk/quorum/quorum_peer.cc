@@ -320,8 +320,10 @@ void QuorumPeer::report_event(const ZabEvent& e) {
     env_.log.event("looking", {Field("epoch", static_cast<int64_t>(e.epoch)), Field("reason", e.mode)});
   } else if (e.kind == "sync") {
     env_.log.event("sync", {Field("mode", e.mode), Field("peer", e.peer), Field("epoch", static_cast<int64_t>(e.epoch))});
+    env_.probe(e.mode == "SNAP" ? "zk.sync.snap" : e.mode == "TRUNC" ? "zk.sync.trunc" : "zk.sync.diff");
   } else if (e.kind == "stepped_down") {
     env_.log.event("stepped_down", {Field("epoch", static_cast<int64_t>(e.epoch)), Field("reason", e.mode)});
+    env_.probe("zk.leader.step_down");
   } else {
     env_.log.warn(kComponent, "{} (leader {}): {}", e.kind, e.leader, e.mode);
   }
@@ -450,6 +452,7 @@ void QuorumPeer::writer_fiber(Link* link) {
       link->stream = std::move(*s);
       backoff_ms = 0;
     }
+    if (env_.buggify("zk.quorum.slow_send")) env_.clock->sleep_for(ms_to_ns(1 + static_cast<int64_t>(env_.rng->below(20))));
     if (!link->stream->write_all(*frame).is_ok()) {
       link->stream->close();
       link->stream.reset();

@@ -257,10 +257,12 @@ void ZabCore::leader_step(const Message& m) {
       }
       return;
     }
-    if (new_epoch_ != 0 && m.epoch >= new_epoch_) {
+    if (new_epoch_ != 0 && m.epoch > new_epoch_) {
       // It promised (acceptedEpoch) never to follow an epoch below its own, so it can never join
       // this one; ZooKeeper leaves it out until the next election, a lasting loss of redundancy.
       // Step down instead: the next discovery includes its acceptedEpoch and picks a higher one.
+      // (An equal acceptedEpoch is a server that already accepted this epoch, typically ours,
+      // before it restarted: it joins; its ACKEPOCH says the epoch does not count twice.)
       step_down(fmt::format("server {} accepted epoch {}, not below ours {}", m.from, m.epoch, new_epoch_));
       return;
     }

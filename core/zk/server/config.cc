@@ -191,6 +191,10 @@ Result<ServerConfig> parse_server_config(std::string_view text, std::string_view
     } else if (key == "snapCount") {
       KZ_RETURN_IF_ERROR(int_value(name, line_no, key, value, 2, INT32_MAX, &v));
       c.snap_count = static_cast<int32_t>(v);
+    } else if (key == "commitLogCount" || key == "zookeeper.commitLogCount") {
+      // ZooKeeper reads this as a system property; kz takes it in the config file too.
+      KZ_RETURN_IF_ERROR(int_value(name, line_no, key, value, 1, INT32_MAX, &v));
+      c.commit_log_count = static_cast<int32_t>(v);
     } else if (key == "jute.maxbuffer") {
       KZ_RETURN_IF_ERROR(int_value(name, line_no, key, value, 1024, 1 << 30, &v));
       c.jute_max_buffer_bytes = static_cast<int32_t>(v);

@@ -40,6 +40,7 @@ struct ServerConfig {
   std::string super_digest;          // "super:base64(sha1(super:password))"
   bool force_sync = true;
   int32_t snap_count = 100000;
+  int32_t commit_log_count = 500;  // committed txns kept in memory to sync followers by DIFF (else SNAP)
   int32_t jute_max_buffer_bytes = 0xfffff;  // jute.maxbuffer (1 MiB - 1)
   bool standalone_enabled = true;
   std::vector<ServerAddress> servers;  // server.N lines, ordered by id

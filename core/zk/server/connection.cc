@@ -103,6 +103,7 @@ void Connection::writer_loop() {
     std::vector<std::string> batch;
     batch.swap(outbox_);
     for (auto& f : batch) buf += f;
+    if (env_.buggify("zk.server.slow_reply")) env_.clock->sleep_for(ms_to_ns(1 + static_cast<int64_t>(env_.rng->below(20))));
     if (!stream_->write_all(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf.data()), buf.size()))
              .is_ok()) {
       closing_ = true;
@@ -168,6 +169,7 @@ void Connection::run() {
       env_.log.warn("zk", "malformed packet from {} (session 0x{:x}): {}: closing the connection",
                     stream_->peer().to_string(), session_id_, st.to_string());
       close("malformed packet");
+      env_.probe("zk.request.malformed");
       return;
     }
     if (pos > 1024 * 1024) {  // keep the buffer from growing with a long pipelined stream
@@ -184,6 +186,7 @@ Status Connection::handshake(std::string_view frame) {
     env_.log.warn("zk", "refusing session request from {}: it has seen zxid 0x{:x}, our last zxid is 0x{:x}",
                   stream_->peer().to_string(), req.last_zxid_seen, server_->last_zxid());
     close("client is ahead of this server");
+    env_.probe("zk.client.stale_server");
     return Status::ok();
   }
   int32_t timeout_ms = server_->config().negotiate_session_timeout(req.timeout_ms);

@@ -140,6 +140,7 @@ Status ZkServer::start_ensemble() {
   }
   qc.my_id = static_cast<quorum::ServerId>(config_.my_id);
   qc.snap_count = static_cast<uint64_t>(config_.snap_count);
+  qc.diff_entries_max = static_cast<size_t>(config_.commit_log_count);
   qc.force_sync = config_.force_sync;
   qc.autopurge_snap_retain_count = static_cast<uint32_t>(config_.autopurge_snap_retain_count);
   qc.autopurge_purge_interval_ms = static_cast<int64_t>(config_.autopurge_purge_interval_hours) * 3600 * 1000;
@@ -250,6 +251,7 @@ bool ZkServer::attach_session(Connection& conn, int64_t session_id, const std::s
     Connection* old = it->second.connection;
     it->second.connection = nullptr;
     old->close("session moved to a new connection");
+    env_.probe("zk.session.moved");
   }
   it->second.connection = &conn;
   touch(session_id);
@@ -383,6 +385,7 @@ void ZkServer::forward_request(int64_t session_id, const AuthIds& auth, int32_t 
   w.write_bytes(body);
   jute_write(w, auth);
   std::string bytes = w.take();
+  env_.probe("zk.request.forwarded");
   Status st = peer_->forward(quorum::Bytes(bytes.begin(), bytes.end()));
   if (!st.is_ok()) {
     if (Connection* c = local_connection(session_id)) c->write_failed(xid, ErrorCode::kConnectionLoss);
@@ -510,6 +513,8 @@ void ZkServer::apply(const Txn& txn, int64_t pending_tag) {
     return;
   }
   if (txn.header.type == op(OpCode::kCloseSession)) {
+    env_.log.event("session_closed", {Field("session", fmt::format("0x{:x}", session_id)),
+                                      Field("zxid", txn.header.zxid)});
     if (it != sessions_.end()) {
       sessions_.erase(it);
       if (conn != nullptr) {
@@ -527,6 +532,7 @@ void ZkServer::session_loop() {
   int64_t tick_ns = ms_to_ns(std::max(1, config_.tick_time_ms / 2));
   for (;;) {
     env_.clock->sleep_for(tick_ns);
+    if (env_.buggify("zk.session.slow_tick")) env_.clock->sleep_for(tick_ns);
     if (peer_ != nullptr) {
       watch_role();
       if (peer_->role() != quorum::PeerState::kLeading) {
@@ -555,6 +561,7 @@ void ZkServer::session_loop() {
       env_.log.info("zk", "session 0x{:x} expired (timeout {} ms)", id, sessions_[id].timeout_ms);
       env_.log.event("session_expired", {Field("session", fmt::format("0x{:x}", id))});
       stats_.sessions_expired++;
+      env_.probe("zk.session.expired");
       submit_close_session(id, 0);
     }
   }
@@ -618,6 +625,7 @@ Status ZkServer::restore_state(std::span<const uint8_t> state, uint64_t zxid) {
     if (inserted) it->second.deadline_ns = now + ms_to_ns(timeout_ms);
   }
   env_.log.info("zk", "state restored from a snapshot at zxid 0x{:x} ({} nodes)", zxid, tree_.node_count());
+  env_.probe("zk.snapshot.restored");
   return Status::ok();
 }
 
@@ -637,6 +645,7 @@ void ZkServer::snapshot_if_due() {
       self->env_.log.warn("zk", "snapshot at 0x{:x} failed: {}", zxid, st.to_string());
     } else {
       self->env_.log.info("zk", "snapshot written at zxid 0x{:x}", zxid);
+      self->env_.probe("zk.snapshot.taken");
       if (self->config_.autopurge_purge_interval_hours > 0) {  // autopurge: after each snapshot
         Status p = self->snapshots_->purge(static_cast<size_t>(self->config_.autopurge_snap_retain_count),
                                            self->log_.get());

@@ -194,6 +194,7 @@ Status TxnLog::recover_file(size_t index, bool last, uint64_t* prev_zxid) {
   env_.log.warn(kComponent, "{}: torn tail at offset {} ({} bytes dropped), truncating", path, bad_offset,
                 data.size() - bad_offset);
   KZ_ASSIGN_OR_RETURN(std::unique_ptr<io::File> f, env_.fs->open(path, io::OpenOptions::read_write()));
+  env_.probe("zk.txnlog.torn_tail");
   KZ_RETURN_IF_ERROR(f->truncate(bad_offset));
   KZ_RETURN_IF_ERROR(f->sync());
   KZ_RETURN_IF_ERROR(f->close());
@@ -260,6 +261,7 @@ Status TxnLog::write_pending() {
   TxnLogFile& file = files_.back();
   file.size_bytes += bytes.size();
   file.last_zxid = batch.back().zxid;
+  if (env_.buggify("zk.txnlog.slow_sync")) env_.clock->sleep_for(ms_to_ns(1 + static_cast<int64_t>(env_.rng->below(10))));
   if (options_.force_sync) KZ_RETURN_IF_ERROR(active_->sync());
   // A new file's name must be durable too, or a crash loses the whole file with its records.
   if (new_file) KZ_RETURN_IF_ERROR(env_.fs->sync_dir(options_.dir));
