@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "reports/cluster_dot.h"
 #include "reports/html.h"
@@ -90,13 +91,23 @@ std::string witness_section(const RunData& run, const std::vector<uint64_t>& ids
   out +=
       "<p class=\"note\">The operations the failed check points at; they are outlined in black on the timeline "
       "and marked by a yellow band across all lanes.</p>\n";
+  // Which failed checks point at each operation.
+  std::map<uint64_t, std::string> blamed;
+  for (const nlohmann::json& c : run.summary.value("checks", nlohmann::json::array())) {
+    if (!c.is_object() || c.value("ok", true) || !c.contains("witness_ops") || !c["witness_ops"].is_array()) continue;
+    for (const nlohmann::json& id : c["witness_ops"]) {
+      if (!id.is_number_integer()) continue;
+      std::string& names = blamed[id.get<uint64_t>()];
+      names += (names.empty() ? "" : ", ") + c.value("checker", std::string("?"));
+    }
+  }
   out +=
       "<table><tr><th>op</th><th>client</th><th>f</th><th>arguments</th><th>outcome</th><th>result</th>"
-      "<th>invoked</th><th>completed</th></tr>\n";
+      "<th>invoked</th><th>completed</th><th>failed check</th></tr>\n";
   for (uint64_t id : ids) {
     auto it = std::lower_bound(run.ops.begin(), run.ops.end(), id, [](const Op& op, uint64_t v) { return op.id < v; });
     if (it == run.ops.end() || it->id != id) {
-      out += fmt::format("<tr class=\"witness\"><td>{}</td><td colspan=\"7\">not in history.jsonl</td></tr>\n", id);
+      out += fmt::format("<tr class=\"witness\"><td>{}</td><td colspan=\"8\">not in history.jsonl</td></tr>\n", id);
       continue;
     }
     const Op& op = *it;
@@ -104,10 +115,10 @@ std::string witness_section(const RunData& run, const std::vector<uint64_t>& ids
     if (!op.error.empty()) result += (result.empty() ? "" : " ") + op.error;
     out += fmt::format(
         "<tr class=\"witness\"><td>{}</td><td>{}</td><td>{}</td><td class=\"v\">{}</td><td>{}</td>"
-        "<td class=\"v\">{}</td><td>{}</td><td>{}</td></tr>\n",
+        "<td class=\"v\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
         op.id, html_escape(op.process), html_escape(op.f), html_escape(truncate(op.args.dump(), 400)),
         html_escape(op.type), html_escape(truncate(result, 400)), format_ms(op.invoke_ns),
-        op.complete_ns >= 0 ? format_ms(op.complete_ns) : "-");
+        op.complete_ns >= 0 ? format_ms(op.complete_ns) : "-", html_escape(blamed[id]));
   }
   out += "</table>\n";
   // The checkers' own witness excerpts, as recorded.

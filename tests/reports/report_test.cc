@@ -171,7 +171,8 @@ TEST(ReportTimeline, BridgeReachesBothSides) {
 TEST(ReportDot, ClientsThatReachTheSameServersShareABox) {
   ClusterState s;
   for (std::string n : {"zk1", "zk2"}) s.nodes.push_back(NodeState{.node = n});
-  for (std::string n : {"c1", "c2", "c3", "c4", "c5"}) s.nodes.push_back(NodeState{.node = n, .server = false, .role = "client"});
+  for (std::string n : {"c1", "c2", "c3", "c4", "c5"})
+    s.nodes.push_back(NodeState{.node = n, .server = false, .role = "client"});
   s.cut = {{"c5", "zk1"}, {"zk1", "c5"}};
   std::string dot = cluster_dot(s);
   EXPECT_NE(dot.find("label=\"4 clients\\nc1 ...\\nc4\""), std::string::npos) << dot;
@@ -273,6 +274,7 @@ TEST(ReportHtml, FailingRunHighlightsWitnessOps) {
   EXPECT_NE(html.find("<tr class=\"witness\"><td>2</td>"), std::string::npos);
   EXPECT_NE(html.find("<tr class=\"witness\"><td>4</td>"), std::string::npos);
   EXPECT_EQ(html.find("<tr class=\"witness\"><td>3</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>no-lost-writes</td></tr>"), std::string::npos);  // which check blames the op
   EXPECT_NE(html.find("class=\"op ok witness\""), std::string::npos);
   EXPECT_NE(html.find("class=\"op fail\""), std::string::npos);
   EXPECT_NE(html.find("WITNESS op 2 by c2"), std::string::npos);
