@@ -91,16 +91,39 @@ Status RealFile::truncate(uint64_t size) {
   return Status::ok();
 }
 
+int SyncOffload::sync_fd(int fd, bool data_only) {
+  if (thread_ == nullptr && sched_ != nullptr && !start_failed_ && sched_->current() != nullptr) {
+    Result<std::unique_ptr<SyncThread>> t = SyncThread::start(*driver_, *sched_);
+    if (t.is_ok()) {
+      thread_ = std::move(t).value();
+    } else {
+      start_failed_ = true;  // out of descriptors or threads: sync inline, as without offloading
+    }
+  }
+  if (thread_ != nullptr) return thread_->sync_fd(fd, data_only);
+  int rc = data_only ? ::fdatasync(fd) : ::fsync(fd);
+  return rc == 0 ? 0 : errno;
+}
+
 Status RealFile::sync() {
   KZ_RETURN_IF_ERROR(check_open("sync"));
-  if (size_bytes_ == synced_size_bytes_) {
-    if (::fdatasync(fd_) != 0) return fs_error(errno, "fdatasync", path_);
+  // Only the data is dirty if the size has not changed since the last sync (fdatasync suffices).
+  bool data_only = size_bytes_ == synced_size_bytes_;
+  uint64_t size = size_bytes_;  // what this sync covers (appends while it runs need the next one)
+  int fd = fd_;
+  int err;
+  if (offload_ != nullptr) {
+    err = offload_->sync_fd(fd, data_only);
+  } else {
+    err = (data_only ? ::fdatasync(fd) : ::fsync(fd)) == 0 ? 0 : errno;
+  }
+  if (err != 0) return fs_error(err, data_only ? "fdatasync" : "fsync", path_);
+  if (data_only) {
     syncs_data_++;
   } else {
-    if (::fsync(fd_) != 0) return fs_error(errno, "fsync", path_);
     syncs_full_++;
   }
-  synced_size_bytes_ = size_bytes_;
+  synced_size_bytes_ = size;
   return Status::ok();
 }
 
@@ -114,6 +137,15 @@ Status RealFile::close() {
 }
 
 // ---------------------------------------------------------------- RealFs
+
+RealFs::~RealFs() {
+  if (offload_ != nullptr) offload_->shutdown();
+}
+
+void RealFs::offload_syncs(RealDriver& driver, rt::Scheduler& sched) {
+  if (offload_ != nullptr) offload_->shutdown();
+  offload_ = std::make_shared<SyncOffload>(&driver, &sched);
+}
 
 std::string RealFs::resolve(std::string_view path) const {
   if (root_.empty() || (!path.empty() && path.front() == '/')) return std::string(path);
@@ -142,7 +174,7 @@ Result<std::unique_ptr<io::File>> RealFs::open(std::string_view path, io::OpenOp
     return Status(Code::kInvalidArgument, "open " + os_path + ": is a directory");
   }
   return std::unique_ptr<io::File>(
-      new RealFile(fd, std::string(path), static_cast<uint64_t>(st.st_size), options.write));
+      new RealFile(fd, std::string(path), static_cast<uint64_t>(st.st_size), options.write, offload_));
 }
 
 Status RealFs::remove(std::string_view path) {

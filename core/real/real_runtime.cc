@@ -99,6 +99,7 @@ Status RealRuntime::init() {
   clock_ = std::make_unique<RealClock>(*sched_);
   net_ = std::make_unique<RealNet>(*driver_, *sched_);
   fs_ = std::make_unique<RealFs>(options_.fs_root);
+  fs_->offload_syncs(*driver_, *sched_);  // fsync on a helper thread: it must not stall the scheduler
   rng_ = std::make_unique<io::Rng>(seed_);
   log_sink_ = std::make_unique<StderrLogSink>(options_.log_level);
   group_ = std::make_unique<rt::TaskGroup>(*sched_, options_.node);

@@ -8,7 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "core/base/assert.h"
 
@@ -23,43 +23,51 @@ uint64_t splitmix(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-// Remembers (linearized set, state) pairs. Sets are stored in one arena of words.
+// Remembers (linearized set, state) pairs. A set is represented by two independent 64-bit Zobrist
+// hashes (128 bits: a collision among the few million sets of a search has probability ~2^-80),
+// which keeps each entry at 24 bytes instead of a bitset of the whole history.
 class Cache {
  public:
-  explicit Cache(size_t words) : words_(words) {}
-  // Inserts; false if it was present.
-  bool insert(uint64_t set_hash, const std::vector<uint64_t>& set, uint64_t state) {
-    uint64_t key = set_hash ^ (state * 0x9e3779b97f4a7c15ull);
-    std::vector<uint32_t>& bucket = index_[key];
-    for (uint32_t slot : bucket) {
-      if (states_[slot] == state &&
-          std::memcmp(&arena_[static_cast<size_t>(slot) * words_], set.data(), words_ * sizeof(uint64_t)) == 0) {
-        return false;
-      }
-    }
-    bucket.push_back(static_cast<uint32_t>(states_.size()));
-    states_.push_back(state);
-    arena_.insert(arena_.end(), set.begin(), set.end());
-    return true;
-  }
+  bool insert(uint64_t h1, uint64_t h2, uint64_t state) { return seen_.insert(Key{h1, h2, state}).second; }
 
  private:
-  size_t words_;
-  std::unordered_map<uint64_t, std::vector<uint32_t>> index_;  // looked up only, never iterated
-  std::vector<uint64_t> states_;
-  std::vector<uint64_t> arena_;
+  struct Key {
+    uint64_t h1, h2, state;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return k.h1 ^ (k.state * 0x9e3779b97f4a7c15ull); }
+  };
+  std::unordered_set<Key, KeyHash> seen_;  // looked up only, never iterated
 };
 
 }  // namespace
 
 Outcome check(const Model& model, const std::vector<Operation>& ops, uint64_t step_budget) {
+  constexpr size_t kTailKept = 8;
   Outcome out;
   const size_t n = ops.size();
   if (n == 0) return out;
-  // Entries: 2i = call of op i, 2i+1 = its return. Sorted by time; at equal times calls come
-  // first (touching intervals count as concurrent), then by operation order.
-  std::vector<uint32_t> order(2 * n);
-  for (size_t i = 0; i < 2 * n; i++) order[i] = static_cast<uint32_t>(i);
+  for (size_t i = 0; i < n; i++) {
+    KZ_ASSERT_MSG(ops[i].return_ns >= ops[i].call_ns, "operation returns before its call");
+  }
+  // Operations of unknown outcome (no return) never block the search: they are candidates only when
+  // it is stuck, and only if they change the state (one that changes nothing can be linearized at
+  // the very end instead). They live outside the list, sorted by call time.
+  std::vector<uint32_t> definite, pending;
+  for (size_t i = 0; i < n; i++) (ops[i].return_ns == kPendingReturn ? pending : definite).push_back(static_cast<uint32_t>(i));
+  std::stable_sort(pending.begin(), pending.end(),
+                   [&](uint32_t x, uint32_t y) { return ops[x].call_ns < ops[y].call_ns; });
+  std::vector<char> pending_lifted(n, 0);
+  // Entries of definite operations: 2i = call of op i, 2i+1 = its return. Sorted by time; at equal
+  // times calls come first (touching intervals count as concurrent), then by operation order.
+  const size_t m = definite.size();
+  std::vector<uint32_t> order;
+  order.reserve(2 * m);
+  for (uint32_t i : definite) {
+    order.push_back(2 * i);
+    order.push_back(2 * i + 1);
+  }
   auto time_of = [&](uint32_t e) { return (e & 1) ? ops[e / 2].return_ns : ops[e / 2].call_ns; };
   std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
     int64_t tx = time_of(x), ty = time_of(y);
@@ -67,98 +75,146 @@ Outcome check(const Model& model, const std::vector<Operation>& ops, uint64_t st
     if ((x & 1) != (y & 1)) return (x & 1) < (y & 1);
     return x < y;
   });
-  for (size_t i = 0; i < n; i++) {
-    KZ_ASSERT_MSG(ops[i].return_ns >= ops[i].call_ns, "operation returns before its call");
-  }
-  // Doubly linked list over positions 1..2n in `order`; 0 is the head sentinel, 2n+1 the end.
-  const uint32_t end = static_cast<uint32_t>(2 * n + 1);
-  std::vector<uint32_t> next(2 * n + 2), prev(2 * n + 2), pos_of(2 * n);
-  for (uint32_t p = 0; p <= 2 * n; p++) next[p] = p + 1;
-  for (uint32_t p = 1; p <= end; p++) prev[p] = p - 1;
-  for (uint32_t p = 1; p <= 2 * n; p++) pos_of[order[p - 1]] = p;
-  auto entry_at = [&](uint32_t p) { return order[p - 1]; };
-  auto unlink = [&](uint32_t p) {
-    next[prev[p]] = next[p];
-    prev[next[p]] = prev[p];
+  // Doubly linked list over positions 1..2m in `order`; 0 is the head sentinel, 2m+1 the end.
+  const uint32_t end = static_cast<uint32_t>(2 * m + 1);
+  std::vector<uint32_t> next(2 * m + 2), prev(2 * m + 2), pos_of(2 * n, 0);
+  for (uint32_t q = 0; q <= 2 * m; q++) next[q] = q + 1;
+  for (uint32_t q = 1; q <= end; q++) prev[q] = q - 1;
+  for (uint32_t q = 1; q <= 2 * m; q++) pos_of[order[q - 1]] = q;
+  auto entry_at = [&](uint32_t q) { return order[q - 1]; };
+  auto unlink = [&](uint32_t q) {
+    next[prev[q]] = next[q];
+    prev[next[q]] = prev[q];
   };
-  auto relink = [&](uint32_t p) {
-    next[prev[p]] = p;
-    prev[next[p]] = p;
+  auto relink = [&](uint32_t q) {
+    next[prev[q]] = q;
+    prev[next[q]] = q;
   };
 
-  std::vector<uint64_t> zobrist(n);
+  std::vector<uint64_t> zobrist1(n), zobrist2(n);
   uint64_t seed = 0x6b7a6c696e656172ull;
-  for (size_t i = 0; i < n; i++) zobrist[i] = splitmix(seed);
-  const size_t words = (n + 63) / 64;
-  std::vector<uint64_t> set(words, 0);
-  uint64_t set_hash = 0;
-  Cache cache(words);
+  for (size_t i = 0; i < n; i++) {
+    zobrist1[i] = splitmix(seed);
+    zobrist2[i] = splitmix(seed);
+  }
+  uint64_t set_hash1 = 0, set_hash2 = 0;
+  Cache cache;
+  auto mark = [&](size_t i) {
+    set_hash1 ^= zobrist1[i];
+    set_hash2 ^= zobrist2[i];
+  };
 
+  // A frame: a lifted operation, the state before it, and where the scan resumes on backtrack.
   struct Frame {
-    uint32_t call_pos;
+    uint32_t op;
+    bool from_pending;   // lifted in the stuck phase (then `at` indexes `pending`)
+    uint32_t at;         // list position of its call, or index into `pending`
+    uint32_t limit;      // stuck phase: the return entry's list position that made us stuck
     uint64_t state_before;
   };
   std::vector<Frame> stack;
   uint64_t state = model.initial;
-  uint32_t p = next[0];
+  uint32_t p = next[0];  // normal phase: scan position in the list
+  bool stuck_phase = false;
+  uint32_t limit = 0;    // stuck phase: the blocking return entry
+  size_t pi = 0;         // stuck phase: next index into `pending`
   size_t best_depth = 0;
   bool have_best = false;
+
+  auto try_lift = [&](uint32_t i, uint64_t after) {
+    mark(i);
+    if (cache.insert(set_hash1, set_hash2, after)) return true;
+    mark(i);
+    return false;
+  };
+  auto record_stuck = [&](uint32_t blocking_op) {
+    if (have_best && stack.size() < best_depth) return;
+    have_best = true;
+    best_depth = stack.size();
+    // Only the tail of the deepest linearization is kept (copying it all would make each stuck
+    // point cost the depth); `deepest_depth` says how long it was.
+    out.deepest.clear();
+    for (size_t k = stack.size() > kTailKept ? stack.size() - kTailKept : 0; k < stack.size(); k++) {
+      out.deepest.push_back(ops[stack[k].op].id);
+    }
+    out.deepest_depth = stack.size();
+    out.deepest_state = state;
+    out.stuck.clear();
+    out.stuck.push_back(ops[blocking_op].id);
+    for (uint32_t q = next[0]; q != end && out.stuck.size() < 16; q = next[q]) {
+      uint32_t qe = entry_at(q);
+      if ((qe & 1) == 0 && qe / 2 != blocking_op) out.stuck.push_back(ops[qe / 2].id);
+      if ((qe & 1) == 1 && qe / 2 == blocking_op) break;
+    }
+  };
+
   while (next[0] != end) {
     if (step_budget != 0 && out.steps >= step_budget) {
       out.decided = false;
       return out;
     }
     out.steps++;
-    uint32_t e = entry_at(p);
-    size_t i = e / 2;
-    if ((e & 1) == 0) {  // a call: try to linearize op i here
-      std::optional<uint64_t> after = model.step(state, ops[i]);
-      if (after.has_value()) {
-        set[i / 64] |= uint64_t{1} << (i % 64);
-        set_hash ^= zobrist[i];
-        if (cache.insert(set_hash, set, *after)) {
-          stack.push_back(Frame{p, state});
+    if (!stuck_phase) {
+      uint32_t e = entry_at(p);
+      uint32_t i = e / 2;
+      if ((e & 1) == 0) {  // a call: try to linearize op i here
+        std::optional<uint64_t> after = model.step(state, ops[i]);
+        if (after.has_value() && try_lift(i, *after)) {
+          stack.push_back(Frame{i, false, p, 0, state});
           state = *after;
           unlink(p);
           unlink(pos_of[e + 1]);
           p = next[0];
           continue;
         }
-        set[i / 64] &= ~(uint64_t{1} << (i % 64));
-        set_hash ^= zobrist[i];
+        p = next[p];
+        continue;
       }
-      p = next[p];
+      // A return: op i could not be linearized before it. Try unknown operations first.
+      record_stuck(i);
+      stuck_phase = true;
+      limit = p;
+      pi = 0;
       continue;
     }
-    // A return: op i could not be linearized before it.
-    if (!have_best || stack.size() >= best_depth) {
-      have_best = true;
-      best_depth = stack.size();
-      out.deepest.clear();
-      for (const Frame& f : stack) out.deepest.push_back(ops[entry_at(f.call_pos) / 2].id);
-      out.deepest_state = state;
-      out.stuck.clear();
-      out.stuck.push_back(ops[i].id);
-      // The other candidates: calls still in the list before this return.
-      for (uint32_t q = next[0]; q != p && out.stuck.size() < 16; q = next[q]) {
-        uint32_t qe = entry_at(q);
-        if ((qe & 1) == 0 && qe / 2 != i) out.stuck.push_back(ops[qe / 2].id);
-      }
+    // Stuck phase: an unknown-outcome operation called before the blocking return may explain it.
+    int64_t limit_time = ops[entry_at(limit) / 2].return_ns;
+    bool lifted = false;
+    while (pi < pending.size() && ops[pending[pi]].call_ns <= limit_time) {
+      uint32_t i = pending[pi];
+      size_t here = pi++;
+      if (pending_lifted[i]) continue;
+      std::optional<uint64_t> after = model.step(state, ops[i]);
+      if (!after.has_value() || *after == state || !try_lift(i, *after)) continue;
+      stack.push_back(Frame{i, true, static_cast<uint32_t>(here), limit, state});
+      pending_lifted[i] = 1;
+      state = *after;
+      stuck_phase = false;
+      p = next[0];
+      lifted = true;
+      break;
     }
+    if (lifted) continue;
+    // Nothing explains it: undo the latest lift and try the next candidate after it.
     if (stack.empty()) {
       out.linearizable = false;
       return out;
     }
     Frame f = stack.back();
     stack.pop_back();
-    uint32_t ce = entry_at(f.call_pos);
-    size_t ci = ce / 2;
-    relink(pos_of[ce + 1]);
-    relink(f.call_pos);
-    set[ci / 64] &= ~(uint64_t{1} << (ci % 64));
-    set_hash ^= zobrist[ci];
+    mark(f.op);
     state = f.state_before;
-    p = next[f.call_pos];
+    if (f.from_pending) {
+      pending_lifted[f.op] = 0;
+      stuck_phase = true;
+      limit = f.limit;
+      pi = f.at + 1;
+    } else {
+      relink(pos_of[2 * f.op + 1]);
+      relink(f.at);
+      stuck_phase = false;
+      p = next[f.at];
+    }
   }
   out.deepest.clear();
   out.stuck.clear();

@@ -45,7 +45,8 @@ struct Outcome {
   // On failure: the deepest partial linearization found (operation ids in linearization order),
   // the model state after it, and the operations that could not be placed next (the first one is
   // the operation whose return forced the backtrack).
-  std::vector<uint64_t> deepest;
+  std::vector<uint64_t> deepest;  // its last (up to 8) operations
+  size_t deepest_depth = 0;       // how many operations it linearized
   uint64_t deepest_state = 0;
   std::vector<uint64_t> stuck;
 };

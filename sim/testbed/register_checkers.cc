@@ -90,7 +90,7 @@ Verdict check_linearizable(const RunContext& ctx) {
     v.message = fmt::format(
         "key {}: not linearizable: after {} operations linearized (register at version {} = '{}'), op {} ({}) "
         "cannot take effect before it returns{}",
-        key, out.deepest.size(), lin::register_version(out.deepest_state),
+        key, out.deepest_depth, lin::register_version(out.deepest_state),
         names[lin::register_value_id(out.deepest_state)], first, h.invocation(first).f,
         reads_too ? "" : " (writes only: an ensemble's reads are checked by sequential-consistency)");
     nlohmann::json prefix = nlohmann::json::array();

@@ -134,7 +134,7 @@ Result<RunReport> run_scenario(const Scenario& scenario, uint64_t seed, const Ru
     report.ops = ctx.history.ops();
     report.probes = world.fault_points().probes();
     report.buggify_fired = world.fault_points().fired();
-    report.history_jsonl = ctx.history.to_jsonl();
+    if (options.keep_jsonl) report.history_jsonl = ctx.history.to_jsonl();
     // Tear the world down (fibers unwound) before reading its final hash.
     for (auto& n : world.nodes()) n->group().kill();
     world.control().kill();
@@ -142,7 +142,7 @@ Result<RunReport> run_scenario(const Scenario& scenario, uint64_t seed, const Ru
     report.trace_events = world.trace_events();
     world_ptr = nullptr;
   }
-  report.events_jsonl = events.to_jsonl();
+  if (options.keep_jsonl) report.events_jsonl = events.to_jsonl();
   report.log_text = events.text();
   return report;
 }

@@ -18,6 +18,7 @@ struct RunOptions {
   bool echo_log = false;          // copy log lines to stderr
   Level echo_level = Level::kInfo;
   bool keep_log_text = true;      // keep log.txt text (off in explore to save memory)
+  bool keep_jsonl = true;         // render history.jsonl / events.jsonl (off when no run dir is written)
 };
 
 struct RunReport {

@@ -38,6 +38,7 @@ TEST(Linearizability, StaleReadAfterAcknowledgedWriteFails) {
   ASSERT_FALSE(out.stuck.empty());
   EXPECT_EQ(out.stuck.front(), 2u);
   EXPECT_EQ(out.deepest, std::vector<uint64_t>{1});
+  EXPECT_EQ(out.deepest_depth, 1u);
   EXPECT_EQ(register_version(out.deepest_state), 1);
 }
 

@@ -467,23 +467,38 @@ void ZkServer::submit_close_session(int64_t session_id, int32_t xid) {
 
 void ZkServer::commit_loop() {
   auto self = shared_from_this();
-  for (;;) {
-    while (commit_queue_.empty()) {
+  while (!failed_) {
+    while (commit_queue_.empty() || flushing_.size() >= kMaxFlushingBatches) {
       commit_ready_.reset();
       commit_ready_.wait();
+      if (failed_) return;
     }
-    // Everything queued now goes out with one fsync; what arrives meanwhile waits for the next.
-    std::deque<Txn> batch;
-    batch.swap(commit_queue_);
-    Status st = log_->flush();
+    // Everything queued now goes out with one flush; what arrives meanwhile goes to the next batch,
+    // whose fsync may start before this one's ends (TxnLog overlaps them). Applied in order.
+    auto batch = std::make_shared<CommitBatch>();
+    batch->txns.swap(commit_queue_);
+    flushing_.push_back(batch);
+    env_.spawn("zk-flush", [self, batch] {
+      batch->status = self->log_->flush();
+      batch->done = true;
+      self->apply_flushed();
+    });
+  }
+}
+
+void ZkServer::apply_flushed() {
+  while (!failed_ && !flushing_.empty() && flushing_.front()->done) {
+    std::shared_ptr<CommitBatch> batch = std::move(flushing_.front());
+    flushing_.pop_front();
     stats_.log_flushes++;
-    if (!st.is_ok()) {
-      fail(st.with_context("flushing the txn log"));
-      return;
+    if (!batch->status.is_ok()) {
+      fail(batch->status.with_context("flushing the txn log"));
+      break;
     }
-    for (const Txn& txn : batch) apply(txn, txn.header.zxid);
+    for (const Txn& txn : batch->txns) apply(txn, txn.header.zxid);
     snapshot_if_due();
   }
+  commit_ready_.set();  // a pipeline slot is free (or the server failed)
 }
 
 void ZkServer::apply(const Txn& txn, int64_t pending_tag) {

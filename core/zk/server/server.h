@@ -131,6 +131,7 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   Status listen();
   void accept_loop();
   void commit_loop();
+  void apply_flushed();  // applies the flushed batches at the head of flushing_, in order
   void session_loop();
   void snapshot_if_due();
   void enqueue_txn(Txn txn);
@@ -157,6 +158,15 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   uint64_t next_connection_number_ = 1;
   std::deque<Txn> commit_queue_;
   rt::Event commit_ready_;
+  // Standalone commit pipeline: each batch is flushed by its own fiber (its fsync may overlap the
+  // next batch's), and batches are applied strictly in order once flushed.
+  struct CommitBatch {
+    std::deque<Txn> txns;
+    Status status;
+    bool done = false;
+  };
+  static constexpr size_t kMaxFlushingBatches = 4;
+  std::deque<std::shared_ptr<CommitBatch>> flushing_;  // oldest first
   rt::Event stopped_;
   uint64_t txns_since_snapshot_ = 0;
   bool snapshot_in_progress_ = false;

@@ -102,10 +102,8 @@ Result<std::unique_ptr<TxnLog>> TxnLog::open(const io::Env& env, TxnLogOptions o
 }
 
 void TxnLog::lock() {
-  while (busy_) {
-    rt::WaitNode w(waiters_, *env_.sched);
-    env_.sched->park();
-  }
+  // Truncate and purge change files under the syncs' feet: they wait for every sync to finish.
+  while (busy_ || syncs_in_flight_ > 0) wait_for_change();
   busy_ = true;
 }
 
@@ -140,6 +138,7 @@ Status TxnLog::recover() {
   }
   last_zxid_ = files_.empty() ? 0 : files_.back().last_zxid;
   durable_zxid_ = last_zxid_;
+  written_zxid_ = last_zxid_;
   if (!files_.empty()) {
     KZ_RETURN_IF_ERROR(open_active_for_append());
     // What recovery read may still be only in the page cache (a process crash keeps it, a later
@@ -223,27 +222,60 @@ Status TxnLog::append(uint64_t zxid, std::span<const uint8_t> payload) {
 
 Status TxnLog::flush() {
   uint64_t target_zxid = last_zxid_;
-  while (durable_zxid_ < target_zxid) {
+  for (;;) {
     KZ_RETURN_IF_ERROR(sticky());
-    lock();
-    if (durable_zxid_ >= target_zxid) {  // a flush that ran while we waited carried our records
-      unlock();
-      break;
+    if (durable_zxid_ >= target_zxid) return Status::ok();
+    // Our records are written and the sync that wrote them is in flight: wait for it (or a later one).
+    // Otherwise take the write slot, unless it is busy or kMaxSyncsInFlight syncs are running: then
+    // wait, and the records appended meanwhile go out together (group commit).
+    if (written_zxid_ >= target_zxid || busy_ || syncs_in_flight_ >= kMaxSyncsInFlight) {
+      wait_for_change();
+      continue;
     }
+    busy_ = true;
     Status s = write_pending();
-    if (!s.is_ok()) failed_ = s;
-    unlock();
-    KZ_RETURN_IF_ERROR(s);
+    uint64_t covered = written_zxid_;
+    busy_ = false;
+    if (s.is_ok() && options_.force_sync) {
+      // The sync runs outside the write slot: the next batch can be written and its own sync started
+      // while this one is in flight (the file system commits overlapping syncs together). A sync
+      // started after a write covers it, so out-of-order completions only ever advance durability
+      // over records that are already on disk. (A new file is only started with no sync in flight.)
+      syncs_in_flight_++;
+      struct InFlight {  // also on Cancelled (a killed node unwinds here)
+        uint32_t& n;
+        ~InFlight() { n--; }
+      } in_flight{syncs_in_flight_};
+      waiters_.wake_all(*env_.sched);  // the write slot is free
+      if (env_.buggify("zk.txnlog.slow_sync")) env_.clock->sleep_for(ms_to_ns(1 + static_cast<int64_t>(env_.rng->below(10))));
+      s = active_->sync();
+    }
+    if (s.is_ok()) {
+      durable_zxid_ = std::max(durable_zxid_, covered);
+      flushes_++;
+    } else {
+      failed_ = s;
+    }
+    if (!waiters_.empty()) waiters_.wake_all(*env_.sched);
   }
-  return sticky();
+}
+
+void TxnLog::wait_for_change() {
+  rt::WaitNode w(waiters_, *env_.sched);
+  env_.sched->park();
 }
 
 Status TxnLog::write_pending() {
   KZ_ASSERT(busy_);
   if (pending_.empty()) return Status::ok();
-  std::vector<TxnRecord> batch;
-  batch.swap(pending_);  // records appended while this flush blocks go to the next flush
   bool new_file = files_.empty() || files_.back().size_bytes >= options_.file_bytes_target;
+  if (new_file) {
+    // Records acknowledged from the new file must not overtake unsynced ones of the file being
+    // left: every sync in flight finishes first.
+    while (syncs_in_flight_ > 0) wait_for_change();
+  }
+  std::vector<TxnRecord> batch;
+  batch.swap(pending_);  // records appended from here on go to the next flush
   std::vector<uint8_t> bytes;
   if (new_file) {
     // The file being left is synced even with force_sync off: recovery can then only lose a
@@ -261,12 +293,9 @@ Status TxnLog::write_pending() {
   TxnLogFile& file = files_.back();
   file.size_bytes += bytes.size();
   file.last_zxid = batch.back().zxid;
-  if (env_.buggify("zk.txnlog.slow_sync")) env_.clock->sleep_for(ms_to_ns(1 + static_cast<int64_t>(env_.rng->below(10))));
-  if (options_.force_sync) KZ_RETURN_IF_ERROR(active_->sync());
+  written_zxid_ = batch.back().zxid;
   // A new file's name must be durable too, or a crash loses the whole file with its records.
   if (new_file) KZ_RETURN_IF_ERROR(env_.fs->sync_dir(options_.dir));
-  durable_zxid_ = batch.back().zxid;
-  flushes_++;
   return Status::ok();
 }
 
@@ -316,6 +345,7 @@ Status TxnLog::truncate_after(uint64_t zxid) {
     // Buffered records beyond the point are dropped; those before it are written first.
     std::erase_if(pending_, [&](const TxnRecord& r) { return r.zxid > zxid; });
     KZ_RETURN_IF_ERROR(write_pending());
+    if (active_ && options_.force_sync) KZ_RETURN_IF_ERROR(active_->sync());
     bool removed_any = false;
     while (!files_.empty() && files_.back().first_zxid > zxid) {
       if (active_) KZ_RETURN_IF_ERROR(active_->close());
@@ -355,6 +385,7 @@ Status TxnLog::truncate_after(uint64_t zxid) {
     }
     last_zxid_ = files_.empty() ? 0 : files_.back().last_zxid;
     durable_zxid_ = last_zxid_;
+    written_zxid_ = last_zxid_;
     return Status::ok();
   }();
   if (!s.is_ok()) failed_ = s;

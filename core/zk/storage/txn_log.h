@@ -5,9 +5,14 @@
 //     [len u32][crc32c u32][zxid u64][payload: len bytes]        (big-endian)
 // where the crc covers len, zxid and payload. zxids strictly increase across the whole log.
 //
-// Writing: append() buffers; flush() writes the buffer and fsyncs it once (group commit). A fiber that
-// calls flush() while another flush is in progress waits for it, then the next flush carries every
-// record appended in the meantime: many appenders, one fsync. When the current file has reached
+// Writing: append() buffers; flush() writes the buffer and fsyncs it once (group commit). Writes are
+// serialised; the fsync runs after the write slot is released, so up to kMaxSyncsInFlight syncs can
+// overlap (the next batch is written and its sync started while the previous sync is still running;
+// the file system commits overlapping syncs together). A flush whose records another flush already
+// wrote waits for that sync; a flush that finds the slot busy or all syncs in flight waits, and then
+// carries every record appended in the meantime: many appenders, few fsyncs. A sync started after a
+// write covers it, so durable_zxid() only ever advances over records that are on disk; a new file is
+// started only with no sync in flight (records in it must not be acknowledged ahead of the old one's). When the current file has reached
 // `file_bytes_target`, the next flush starts a new file (the directory is synced so the new name is
 // durable). `force_sync = false` writes without fsync: a known-unsafe setting (acknowledged records
 // can vanish on power loss), kept because zoo.cfg has it and the testbed must be able to catch it.
@@ -59,6 +64,7 @@ class TxnLog {
  public:
   static constexpr uint32_t kHeaderBytes = 8;
   static constexpr uint32_t kRecordHeaderBytes = 16;
+  static constexpr uint32_t kMaxSyncsInFlight = 4;
 
   // Opens the log in options.dir (created if missing) and recovers it (see the header comment).
   // `env` is copied; its fs and scheduler must outlive the log.
@@ -77,6 +83,7 @@ class TxnLog {
   // The last record a flush completed for.
   uint64_t durable_zxid() const { return durable_zxid_; }
   uint64_t flushes() const { return flushes_; }
+  uint32_t syncs_in_flight() const { return syncs_in_flight_; }
   const std::vector<TxnLogFile>& files() const { return files_; }
 
   // Records with zxid > after_zxid, in order (written and buffered ones), stopping once
@@ -93,7 +100,9 @@ class TxnLog {
   TxnLog(const io::Env& env, TxnLogOptions options);
   Status recover();
   Status recover_file(size_t index, bool last, uint64_t* prev_zxid);
+  // Writes the pending records (no sync). REQUIRES: busy_.
   Status write_pending();
+  void wait_for_change();  // parks until a write, sync, truncate or purge ends
   Status open_active_for_append();
   Status sticky() const { return failed_; }
   void lock();
@@ -107,9 +116,11 @@ class TxnLog {
   std::vector<TxnRecord> pending_;    // appended, not yet written
   uint64_t last_zxid_ = 0;
   uint64_t durable_zxid_ = 0;
+  uint64_t written_zxid_ = 0;  // the last record written to the file (its sync may be in flight)
+  uint32_t syncs_in_flight_ = 0;
   uint64_t flushes_ = 0;
   Status failed_;
-  bool busy_ = false;  // a flush, truncate or purge is in progress (it may block in the fs)
+  bool busy_ = false;  // a write, truncate or purge is in progress (it may block in the fs)
   rt::WaitList waiters_;
 };
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -327,6 +328,58 @@ RC_GTEST_PROP(ZabStorageTxnLog, TornUnsyncedWritesRecoverToAPrefix, ()) {
   auto again = TxnLog::open(b.env, o);
   RC_ASSERT(again.is_ok());
   RC_ASSERT((*again)->last_zxid() == next);
+}
+
+
+// Two flushes: the second writes its batch and starts its own sync while the first sync is still in
+// flight (they overlap); with a tiny file target every flush starts a new file, and then a sync must
+// finish before the next file is started (never two in flight).
+void run_two_flushers(uint64_t file_bytes_target, uint32_t* max_in_flight, uint64_t* durable) {
+  sim::WorldOptions wo;
+  wo.seed = 5;
+  sim::World world(wo);
+  sim::Node& node = world.add_node("zk1");
+  std::unique_ptr<TxnLog> log;
+  int done = 0;
+  node.start([&](io::Env& env) {
+    auto opened = TxnLog::open(env, opts("log", file_bytes_target));
+    KZ_ASSERT(opened.is_ok());
+    log = std::move(*opened);
+    for (uint64_t i = 1; i <= 2; i++) {
+      env.spawn("writer", [&, i] {
+        ASSERT_TRUE(log->append(i, bytes_of("w" + std::to_string(i))).is_ok());
+        ASSERT_TRUE(log->flush().is_ok());
+        EXPECT_GE(log->durable_zxid(), i);
+        done++;
+      });
+    }
+    env.spawn("watch", [&] {
+      while (done < 2) {
+        *max_in_flight = std::max(*max_in_flight, log->syncs_in_flight());
+        env.clock->sleep_for(kNsPerUs);  // a yield loop would never let simulated time advance
+      }
+    });
+  });
+  world.run_for(sec_to_ns(1));
+  EXPECT_EQ(done, 2);
+  *durable = log->durable_zxid();
+  log.reset();
+}
+
+TEST(ZabStorageTxnLog, SyncsOfConsecutiveBatchesOverlap) {
+  uint32_t max_in_flight = 0;
+  uint64_t durable = 0;
+  run_two_flushers(64ULL << 20, &max_in_flight, &durable);
+  EXPECT_EQ(max_in_flight, 2u);
+  EXPECT_EQ(durable, 2u);
+}
+
+TEST(ZabStorageTxnLog, ANewFileWaitsForTheSyncsInFlight) {
+  uint32_t max_in_flight = 0;
+  uint64_t durable = 0;
+  run_two_flushers(1, &max_in_flight, &durable);  // every flush starts a new file
+  EXPECT_EQ(max_in_flight, 1u);
+  EXPECT_EQ(durable, 2u);
 }
 
 }  // namespace

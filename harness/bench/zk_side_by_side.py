@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+"""Side-by-side ZooKeeper benchmark: kz against Apache ZooKeeper 3.8, in one run, same client.
+
+Usage:
+    harness/bench/zk_side_by_side.py [--rounds 3] [--sync-n 2000] [--async-n 10000] [--window 64]
+                                     [--setups standalone,ensemble] [--out DIR]
+
+What it does (see harness/bench/README.md and docs/performance.md):
+  - starts a kz server and an Apache ZooKeeper 3.8 server (fsync on for both: forceSync=yes is the
+    default of each), standalone, then 3-server ensembles (the client talks to a follower);
+  - runs the official C client benchmark (zkbench.c from ../shared/peers, compiled here) against each:
+    sync create/get/set/delete (one request at a time) and pipelined ones with --window outstanding;
+  - one warm-up round per server (discarded: the JVM needs it), then --rounds rounds interleaved
+    kz, Apache, kz, Apache, ...; prints medians, kz/Apache ratios and whether each target is met.
+
+Optional side-by-side tooling: this script needs ../shared/peers/zkbench.c (or $ZK_PEERS_DIR),
+libzookeeper-mt-dev, gcc, java and the Debian `zookeeper` package. It says what is missing and exits 2.
+Nothing in the test suite depends on it.
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from conftest import KZ, ROOT  # noqa: E402
+import servers  # noqa: E402
+
+OPS = ["create", "get", "set", "delete"]
+PEERS = pathlib.Path(os.environ.get("ZK_PEERS_DIR", ROOT.parent / "shared" / "peers"))
+
+
+def die(msg):
+    print(f"zk_side_by_side: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def build_client(out):
+    src = PEERS / "zkbench.c"
+    if not src.exists():
+        die(f"{src} is missing: this benchmark needs the peers tooling (set ZK_PEERS_DIR to its folder)")
+    if not pathlib.Path("/usr/include/zookeeper/zookeeper.h").exists():
+        die("the ZooKeeper C client headers are missing: apt-get install libzookeeper-mt-dev")
+    exe = out / "zkbench"
+    r = subprocess.run(["gcc", "-O2", "-DTHREADED", "-o", str(exe), str(src), "-lzookeeper_mt", "-lpthread", "-lm"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        die(f"compiling {src} failed:\n{r.stderr}")
+    return exe
+
+
+def run_client(exe, hosts, args, timeout=300):
+    r = subprocess.run([str(exe), "-s", hosts, "-t", str(timeout), *args], capture_output=True, text=True,
+                       timeout=timeout + 30)
+    if r.returncode != 0:
+        raise RuntimeError(f"zkbench {' '.join(args)} against {hosts} exited {r.returncode}: {r.stderr[-2000:]}")
+    res = json.loads(r.stdout)
+    for k, v in res.items():
+        if isinstance(v, dict) and v.get("errors"):
+            raise RuntimeError(f"zkbench {k} against {hosts}: {v['errors']} errors")
+    return res
+
+
+def one_round(exe, hosts, a):
+    """One round: the sync phase then the pipelined phase; {phase_op: {ops_s, p50_us, p99_us}}."""
+    out = {}
+    out.update(run_client(exe, hosts, ["-n", str(a.sync_n), "-m", "sync"]))
+    out.update(run_client(exe, hosts, ["-n", str(a.async_n), "-w", str(a.window), "-m", "async"]))
+    return {k: v for k, v in out.items() if isinstance(v, dict)}
+
+
+# ------------------------------------------------------------------ servers
+
+def apache_ensemble(tmp):
+    """Three Apache ZooKeeper 3.8 servers on loopback forming one ensemble (forceSync=yes)."""
+    cports = [servers.free_port() for _ in range(3)]
+    qports = [servers.free_port() for _ in range(3)]
+    eports = [servers.free_port() for _ in range(3)]
+    lines = "".join(f"server.{i + 1}=127.0.0.1:{qports[i]}:{eports[i]}\n" for i in range(3))
+    out = []
+    for i in range(3):
+        data = pathlib.Path(tmp) / f"apache-ens{i + 1}-data"
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "myid").write_text(f"{i + 1}\n")
+        cfg = pathlib.Path(tmp) / f"apache-ens{i + 1}.cfg"
+        cfg.write_text(f"tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={data}\nclientPort={cports[i]}\n"
+                       f"clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n"
+                       f"4lw.commands.whitelist=*\nforceSync=yes\n{lines}")
+        log = pathlib.Path(tmp) / f"apache-ens{i + 1}.log"
+        proc = subprocess.Popen(["/usr/bin/java", "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                                 "-Dzookeeper.admin.enableServer=false", "-cp", servers.APACHE_ZK_CLASSPATH,
+                                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(cfg)],
+                                stdout=open(log, "w"), stderr=subprocess.STDOUT)
+        out.append(servers.Server(proc, cports[i], data, log))
+    for s in out:
+        servers.wait_port(s.port, s.proc, timeout=60, log=s.log)
+    return out
+
+
+def follower_of(ens, what, timeout=60):
+    """The first follower once the ensemble has a leader and every member serves."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        modes = [servers.mode_of(s) for s in ens]
+        if modes.count("leader") == 1 and modes.count("follower") == len(ens) - 1:
+            return ens[modes.index("follower")]
+        time.sleep(0.2)
+    raise RuntimeError(f"{what}: no leader with {len(ens) - 1} followers after {timeout}s (modes {modes})")
+
+
+def start_setup(setup, tmp):
+    """(kz servers, kz client target, apache servers, apache client target)."""
+    if setup == "standalone":
+        k = servers.start_kz_zookeeper(tmp, extra_cfg="forceSync=yes\n")
+        a = servers.start_apache_zookeeper(tmp, extra_cfg="forceSync=yes\n")
+        return [k], k, [a], a
+    kz_ens = servers.start_kz_ensemble(tmp)
+    ap_ens = apache_ensemble(tmp)
+    return kz_ens, follower_of(kz_ens, "kz ensemble"), ap_ens, follower_of(ap_ens, "Apache ensemble")
+
+
+# ------------------------------------------------------------------ report
+
+TARGETS = [  # (label, key, field, comparison, bound)
+    ("pipelined create throughput >= 2x", "async_create", "ops_s", ">=", 2.0),
+    ("pipelined set throughput >= 2x", "async_set", "ops_s", ">=", 2.0),
+    ("pipelined delete throughput >= 2x", "async_delete", "ops_s", ">=", 2.0),
+    ("sync create p99 <= 0.5x", "sync_create", "p99_us", "<=", 0.5),
+    ("sync set p99 <= 0.5x", "sync_set", "p99_us", "<=", 0.5),
+    ("sync delete p99 <= 0.5x", "sync_delete", "p99_us", "<=", 0.5),
+    ("sync get throughput >= 1.5x", "sync_get", "ops_s", ">=", 1.5),
+]
+
+
+def medians(rounds):
+    keys = list(rounds[0].keys())
+    return {k: {f: statistics.median(r[k][f] for r in rounds) for f in ("ops_s", "p50_us", "p99_us")} for k in keys}
+
+
+def report(setup, kz_rounds, ap_rounds, load):
+    km, am = medians(kz_rounds), medians(ap_rounds)
+    lines = [f"### {setup} ({len(kz_rounds)} rounds each, interleaved; load avg before: {load})", "",
+             "| op | kz ops/s | Apache ops/s | ratio | kz p50 us | Apache p50 us | kz p99 us | Apache p99 us | p99 ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for k in km:
+        kv, av = km[k], am[k]
+        lines.append(f"| {k} | {kv['ops_s']:.0f} | {av['ops_s']:.0f} | {kv['ops_s'] / av['ops_s']:.2f} | "
+                     f"{kv['p50_us']:.0f} | {av['p50_us']:.0f} | {kv['p99_us']:.0f} | {av['p99_us']:.0f} | "
+                     f"{kv['p99_us'] / av['p99_us']:.2f} |")
+    lines += ["", "| target (kz vs Apache) | ratio | met |", "|---|---:|---|"]
+    verdicts = {}
+    for label, key, field, cmp, bound in TARGETS:
+        ratio = km[key][field] / am[key][field]
+        ok = ratio >= bound if cmp == ">=" else ratio <= bound
+        verdicts[label] = {"ratio": round(ratio, 3), "met": ok}
+        lines.append(f"| {label} | {ratio:.2f} | {'yes' if ok else 'NO'} |")
+    lines.append("")
+    per_round = ["ops/s per round (kz | Apache):"]
+    for k in km:
+        per_round.append(f"- {k}: {', '.join(str(r[k]['ops_s']) for r in kz_rounds)} | "
+                         f"{', '.join(str(r[k]['ops_s']) for r in ap_rounds)}")
+    lines += per_round + [""]
+    return "\n".join(lines), {"kz": km, "apache": am, "targets": verdicts}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--sync-n", type=int, default=2000, help="ops per sync phase (default 2000)")
+    p.add_argument("--async-n", type=int, default=10000, help="ops per pipelined phase (default 10000)")
+    p.add_argument("--window", type=int, default=64, help="outstanding requests when pipelined (default 64)")
+    p.add_argument("--setups", default="standalone,ensemble")
+    p.add_argument("--out", default=None, help="folder for zkbench JSON and results (default: a temp dir)")
+    a = p.parse_args()
+    if a.rounds < 1:
+        die("--rounds must be >= 1")
+    if not KZ.exists():
+        die(f"{KZ} is not built: ninja -C build kz")
+    if not servers.apache_zookeeper_available():
+        die("Apache ZooKeeper is not installed: apt-get install zookeeper default-jre-headless")
+    out = pathlib.Path(a.out or tempfile.mkdtemp(prefix="zk-side-by-side-"))
+    out.mkdir(parents=True, exist_ok=True)
+    exe = build_client(out)
+    text, summary = [], {}
+    for setup in a.setups.split(","):
+        if setup not in ("standalone", "ensemble"):
+            die(f"unknown setup {setup!r} (standalone, ensemble)")
+        tmp = tempfile.mkdtemp(prefix=f"zkbench-{setup}-", dir="/tmp")
+        started = []
+        try:
+            kz_all, kz_t, ap_all, ap_t = start_setup(setup, tmp)
+            started = kz_all + ap_all
+            print(f"[{setup}] kz at {kz_t.hosts}, Apache at {ap_t.hosts}; warm-up", file=sys.stderr, flush=True)
+            run_client(exe, kz_t.hosts, ["-n", "2000"])
+            run_client(exe, ap_t.hosts, ["-n", "2000"])
+            load = os.getloadavg()[0]
+            kz_rounds, ap_rounds = [], []
+            for i in range(a.rounds):
+                for name, target, acc in (("kz", kz_t, kz_rounds), ("apache", ap_t, ap_rounds)):
+                    r = one_round(exe, target.hosts, a)
+                    acc.append(r)
+                    (out / f"{setup}-{name}-{i + 1}.json").write_text(json.dumps(r, indent=1))
+                    print(f"[{setup}] round {i + 1} {name}: " +
+                          ", ".join(f"{k} {v['ops_s']}/s" for k, v in r.items()), file=sys.stderr, flush=True)
+            t, s = report(setup, kz_rounds, ap_rounds, f"{load:.2f}")
+            text.append(t)
+            summary[setup] = s
+        finally:
+            for s in started:
+                s.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+    header = (f"kz vs Apache ZooKeeper 3.8, C client (zkbench.c), sync n={a.sync_n}, pipelined n={a.async_n} "
+              f"window={a.window}, 100-byte data, fsync on; {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores\n")
+    result = header + "\n" + "\n".join(text)
+    (out / "results.md").write_text(result)
+    (out / "results.json").write_text(json.dumps(summary, indent=1))
+    print(result)
+    print(f"results in {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
