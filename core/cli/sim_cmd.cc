@@ -12,6 +12,7 @@
 #include "core/cli/commands.h"
 #include "core/io/probes.h"
 #include "core/real/host.h"
+#include "reports/report_files.h"
 #include "sim/testbed/runner.h"
 
 namespace kz::cli {
@@ -22,6 +23,8 @@ constexpr int kExitPass = 0;
 constexpr int kExitViolation = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitNotReproduced = 3;
+// explore draws report.html for at most this many failing seeds.
+constexpr size_t kExploreReportsMax = 20;
 
 struct RunArgs {
   std::string scenario_path;
@@ -32,6 +35,7 @@ struct RunArgs {
   std::string log_level = "info";
   bool check_determinism = false;
   bool quiet = false;  // only the JSON line (explore's children)
+  bool no_report = false;
 };
 
 int bad_input(const std::string& message) {
@@ -68,6 +72,17 @@ Status write_run_dir(const std::string& dir, const testbed::Scenario& scenario, 
   KZ_RETURN_IF_ERROR(real::write_text_file(dir + "/events.jsonl", report.events_jsonl));
   KZ_RETURN_IF_ERROR(real::write_text_file(dir + "/log.txt", report.log_text));
   return Status::ok();
+}
+
+// Writes DIR/report.html; a report that cannot be written is a warning, not a failed run.
+bool write_report(const std::string& dir, bool quiet) {
+  Result<std::string> path = reports::write_run_report(dir, reports::host_dot_renderer());
+  if (!path.is_ok()) {
+    std::fprintf(stderr, "kz: warning: no report for %s: %s\n", dir.c_str(), path.status().message().c_str());
+    return false;
+  }
+  if (!quiet) std::fprintf(stderr, "report: %s\n", path->c_str());
+  return true;
 }
 
 // CPU time of this thread (the simulation runs on it alone): on a shared machine wall time also
@@ -131,6 +146,7 @@ int cmd_run(const RunArgs& args) {
     nlohmann::json stored = *summary;
     stored["scenario_text"] = scenario->text;  // a summary.json alone is a replay bundle
     if (Status st = write_run_dir(dir, *scenario, report, stored); !st.is_ok()) return bad_input(st.message());
+    if (!args.no_report) write_report(dir, args.quiet);
   }
   bool pass = (*summary)["result"] == "pass";
   if (!args.quiet) {
@@ -185,6 +201,7 @@ int cmd_replay(const std::string& target, bool verbose) {
                  recorded["trace_hash"].get<std::string>().c_str(), (*summary)["result"].get<std::string>().c_str(),
                  recorded.value("result", "?").c_str());
   }
+  if (real::is_directory(target) && real::path_exists(target + "/history.jsonl")) write_report(target, false);
   std::printf("%s\n", summary->dump().c_str());
   if (!same) return kExitNotReproduced;
   return (*summary)["result"] == "pass" ? kExitPass : kExitViolation;
@@ -239,7 +256,9 @@ int cmd_explore(const ExploreArgs& args) {
           return false;
         }
         uint64_t seed = seeds[next++];
-        *argv = {exe, "sim", "run", args.scenario_path, "--seed", std::to_string(seed), "--quiet",
+        // Children write no report (a dot process per seed would slow exploring); the failures get
+        // theirs below.
+        *argv = {exe, "sim", "run", args.scenario_path, "--seed", std::to_string(seed), "--quiet", "--no-report",
                  "--out", fmt::format("{}/seed-{}", out, seed)};
         return true;
       },
@@ -278,6 +297,16 @@ int cmd_explore(const ExploreArgs& args) {
       /*quiet_stderr=*/true);
   if (tty) std::fprintf(stderr, "\n");
   if (!st.is_ok()) return bad_input(st.message());
+  // Reports for the lowest failing seeds (each takes a dot process and about a megabyte); the others
+  // can be drawn later with `kz sim report`.
+  std::stable_sort(failures.begin(), failures.end(),
+                   [](const nlohmann::json& a, const nlohmann::json& b) { return a["seed"] < b["seed"]; });
+  for (size_t i = 0; i < failures.size() && i < kExploreReportsMax; i++) {
+    std::string dir = failures[i]["run_dir"].get<std::string>();
+    if (write_report(dir, /*quiet=*/true)) {
+      failures[i]["report"] = fmt::format("seed-{}/report.html", failures[i]["seed"].get<uint64_t>());
+    }
+  }
   double wall_s = static_cast<double>(real::monotonic_ns() - start) / 1e9;
   nlohmann::json summary = {{"scenario", scenario->name},
                             {"seeds", args.seeds},
@@ -302,9 +331,35 @@ int cmd_explore(const ExploreArgs& args) {
   if (Status w = real::write_text_file(out + "/explore.json", file.dump(2) + "\n"); !w.is_ok()) {
     return bad_input(w.message());
   }
+  if (Result<std::string> index = reports::write_explore_index(out); !index.is_ok()) {
+    std::fprintf(stderr, "kz: warning: no index.html: %s\n", index.status().message().c_str());
+  } else {
+    std::fprintf(stderr, "index: %s\n", index->c_str());
+  }
   for (auto& f : failures) std::fprintf(stderr, "FAIL seed %s: %s\n", f["seed"].dump().c_str(), f["replay"].get<std::string>().c_str());
   std::printf("%s\n", summary.dump().c_str());
   return failed == 0 ? kExitPass : kExitViolation;
+}
+
+// ---- report
+
+int cmd_report(const std::string& dir) {
+  bool run_dir = real::path_exists(dir + "/summary.json");
+  bool explore_dir = real::path_exists(dir + "/explore.json");
+  if (!run_dir && !explore_dir) {
+    return bad_input(dir + ": neither a run directory (summary.json) nor an explore directory (explore.json)");
+  }
+  if (run_dir) {
+    Result<std::string> path = reports::write_run_report(dir, reports::host_dot_renderer());
+    if (!path.is_ok()) return bad_input(path.status().message());
+    std::fprintf(stderr, "report: %s\n", path->c_str());
+  }
+  if (explore_dir) {
+    Result<std::string> path = reports::write_explore_index(dir);
+    if (!path.is_ok()) return bad_input(path.status().message());
+    std::fprintf(stderr, "index: %s\n", path->c_str());
+  }
+  return kExitPass;
 }
 
 void register_sim(CLI::App& app) {
@@ -312,7 +367,8 @@ void register_sim(CLI::App& app) {
                                         "Examples:\n"
                                         "  kz sim run scenarios/zk-leader-crash.toml --seed 7\n"
                                         "  kz sim explore scenarios/zk-leader-crash.toml --seeds 1..200 --jobs 2\n"
-                                        "  kz sim replay kz-runs/zk-leader-crash/seed-7");
+                                        "  kz sim replay kz-runs/zk-leader-crash/seed-7\n"
+                                        "  kz sim report kz-runs/zk-leader-crash/seed-7   # (re)draws report.html");
   sim->require_subcommand(1);
 
   static RunArgs run_args;
@@ -327,6 +383,7 @@ void register_sim(CLI::App& app) {
   run->add_option("--log-level", run_args.log_level, "with --verbose: debug, info, warn, error");
   run->add_flag("--check-determinism", run_args.check_determinism, "run twice and compare trace hashes");
   run->add_flag("--quiet", run_args.quiet, "print only the JSON line");
+  run->add_flag("--no-report", run_args.no_report, "write the run directory without report.html");
   run->callback([] { set_exit_code(cmd_run(run_args)); });
 
   static ExploreArgs ex;
@@ -351,6 +408,15 @@ void register_sim(CLI::App& app) {
   replay->add_option("run", replay_target, "run directory or summary.json bundle")->required();
   replay->add_flag("--verbose,-v", replay_verbose, "print the cluster's log lines on stderr");
   replay->callback([] { set_exit_code(cmd_replay(replay_target, replay_verbose)); });
+
+  static std::string report_dir;
+  auto* report = sim->add_subcommand("report", "(Re-)render the HTML report of a run directory (report.html) or the\n"
+                                               "index of an explore directory (index.html) from its files.\n"
+                                               "Graphviz's dot draws the cluster pictures when it is installed.\n"
+                                               "Examples:\n  kz sim report kz-runs/zk-leader-crash/seed-7\n"
+                                               "  kz sim report kz-runs/zk-leader-crash/explore");
+  report->add_option("dir", report_dir, "run directory or explore directory")->required();
+  report->callback([] { set_exit_code(cmd_report(report_dir)); });
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,6 +178,107 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv, bool quiet_s
       [&](size_t, const Result<ChildResult>& r) { out = r; }, quiet_stderr);
   if (!st.is_ok()) return st;
   return out;
+}
+
+std::string find_on_path(const std::string& program) {
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0 ? program : std::string();
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t pos = 0;
+  while (pos <= dirs.size()) {
+    size_t colon = dirs.find(':', pos);
+    if (colon == std::string::npos) colon = dirs.size();
+    std::string dir = colon > pos ? dirs.substr(pos, colon - pos) : ".";
+    std::string candidate = dir + "/" + program;
+    struct stat st;
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    pos = colon + 1;
+  }
+  return {};
+}
+
+Result<ChildResult> run_filter(const std::vector<std::string>& argv, std::string_view input, bool quiet_stderr) {
+  KZ_ASSERT(!argv.empty());
+  std::string exe = find_on_path(argv[0]);
+  if (exe.empty()) return Status(Code::kNotFound, fmt::format("{} not found on PATH", argv[0]));
+  int in_pipe[2], out_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0) return errno_status("pipe for", argv[0]);
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    Status st = errno_status("pipe for", argv[0]);
+    ::close(in_pipe[0]);
+    ::close(in_pipe[1]);
+    return st;
+  }
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args[0] = exe.data();
+  args.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    Status st = errno_status("fork for", argv[0]);
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]}) ::close(fd);
+    return st;
+  }
+  if (pid == 0) {
+    ::dup2(in_pipe[0], 0);
+    ::dup2(out_pipe[1], 1);
+    if (quiet_stderr) {
+      int devnull = ::open("/dev/null", O_WRONLY);
+      if (devnull >= 0) ::dup2(devnull, 2);
+    }
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  // A filter that exits without reading all its input must not kill us with SIGPIPE.
+  struct sigaction ignore {}, previous {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &previous);
+  int in_fd = in_pipe[1], out_fd = out_pipe[0];
+  ::fcntl(in_fd, F_SETFL, ::fcntl(in_fd, F_GETFL) | O_NONBLOCK);
+  if (input.empty()) {
+    ::close(in_fd);
+    in_fd = -1;
+  }
+  size_t written = 0;
+  ChildResult result;
+  Status status;
+  while (out_fd >= 0) {
+    pollfd fds[2] = {{out_fd, POLLIN, 0}, {in_fd, POLLOUT, 0}};
+    int n = ::poll(fds, in_fd >= 0 ? 2 : 1, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      status = errno_status("poll", argv[0]);
+      break;
+    }
+    if (in_fd >= 0 && fds[1].revents != 0) {
+      ssize_t w = ::write(in_fd, input.data() + written, input.size() - written);
+      if (w > 0) written += static_cast<size_t>(w);
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) {
+        ::close(in_fd);  // done, or the child stopped reading (EPIPE)
+        in_fd = -1;
+      }
+    }
+    if (fds[0].revents != 0) {
+      char buf[65536];
+      ssize_t r = ::read(out_fd, buf, sizeof buf);
+      if (r > 0) {
+        result.stdout_text.append(buf, static_cast<size_t>(r));
+      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        ::close(out_fd);
+        out_fd = -1;
+      }
+    }
+  }
+  if (in_fd >= 0) ::close(in_fd);
+  if (out_fd >= 0) ::close(out_fd);
+  result.exit_code = wait_exit(pid);
+  ::sigaction(SIGPIPE, &previous, nullptr);
+  if (!status.is_ok()) return status;
+  return result;
 }
 
 Status run_children(int jobs, const std::function<bool(std::vector<std::string>* argv)>& next,

@@ -36,6 +36,14 @@ struct ChildResult {
 // Runs `argv` as a child process, capturing its stdout (stderr passes through unless quiet).
 Result<ChildResult> run_child(const std::vector<std::string>& argv, bool quiet_stderr);
 
+// Runs `argv` with `input` on its stdin and captures its stdout (a filter such as `dot -Tsvg`).
+// argv[0] without a '/' is looked up on PATH; NotFound if it is not there. stderr passes through
+// unless quiet.
+Result<ChildResult> run_filter(const std::vector<std::string>& argv, std::string_view input, bool quiet_stderr);
+
+// The full path of `program` on PATH, or empty.
+std::string find_on_path(const std::string& program);
+
 // Runs up to `jobs` children at a time for each argv produced by `next` (returns false when
 // done); `done(i, result)` is called as each finishes, in completion order.
 Status run_children(int jobs, const std::function<bool(std::vector<std::string>* argv)>& next,

@@ -66,6 +66,7 @@ nlohmann::json RunReport::summary() const {
   for (const Verdict& v : verdicts) {
     nlohmann::json c = {{"checker", v.checker}, {"ok", v.ok}, {"message", v.message}};
     if (!v.ok) c["witness"] = v.witness;
+    if (!v.ok) c["witness_ops"] = v.witness_ops;  // highlighted in report.html
     checks.push_back(std::move(c));
   }
   return {{"seed", seed},       {"result", pass ? "pass" : "fail"}, {"trace_hash", fmt::format("{:016x}", trace_hash)},
