@@ -98,6 +98,7 @@ def test_failing_run_prints_its_replay_command_and_replays(kz_bin, tmp_path):
     assert code == 1, stderr
     assert s["result"] == "fail"
     assert f"reproduce with: kz sim run {scenario} --seed 5" in stderr
+    assert f"shrink with:    kz sim shrink {out}" in stderr
     assert "FAIL liveness" in stderr
     code, _, stderr, r = run_kz("sim", "replay", out)
     assert code == 1 and r["reproduced"] is True and r["result"] == "fail"

@@ -157,6 +157,10 @@ int cmd_run(const RunArgs& args) {
       std::fprintf(stderr, "reproduce with: kz sim run %s --seed %llu%s\n", shell_quote(args.scenario_path).c_str(),
                    static_cast<unsigned long long>(args.seed),
                    args.no_out ? "" : fmt::format("   (or: kz sim replay {})", shell_quote(dir)).c_str());
+      if (!args.no_out) {
+        std::fprintf(stderr, "shrink with:    kz sim shrink %s   (a minimal scenario that still fails)\n",
+                     shell_quote(dir).c_str());
+      }
     }
     if (!args.no_out) std::fprintf(stderr, "run directory: %s\n", dir.c_str());
   }
