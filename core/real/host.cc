@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <elf.h>
 #include <fmt/format.h>
+#include <link.h>
 #include <map>
 
 namespace kz::real {
@@ -112,8 +114,41 @@ std::string self_exe_path() {
   return buf;
 }
 
+namespace {
+
+// The GNU build-id note the linker put in the main executable (a hash of its contents), found in
+// the loaded program headers: no file to read. Empty if the binary has none.
+int find_build_id(struct dl_phdr_info* info, size_t, void* out_ptr) {
+  auto* out = static_cast<std::string*>(out_ptr);
+  if (info->dlpi_name != nullptr && info->dlpi_name[0] != '\0') return 0;  // not the main program
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    const auto* p = reinterpret_cast<const uint8_t*>(info->dlpi_addr + ph.p_vaddr);
+    const uint8_t* end = p + ph.p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+      const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
+      const uint8_t* name = p + sizeof(ElfW(Nhdr));
+      const uint8_t* desc = name + ((note->n_namesz + 3) & ~3u);
+      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0 &&
+          desc + note->n_descsz <= end) {
+        for (uint32_t k = 0; k < note->n_descsz && out->size() < 16; k++) *out += fmt::format("{:02x}", desc[k]);
+        return 1;
+      }
+      p = desc + ((note->n_descsz + 3) & ~3u);
+    }
+  }
+  return 1;
+}
+
+}  // namespace
+
 std::string self_build_id() {
   static std::string id = [] {
+    std::string from_note;
+    dl_iterate_phdr(find_build_id, &from_note);
+    if (!from_note.empty()) return from_note;
+    // No build-id note: hash the binary itself (slower: it reads the whole file).
     Result<std::string> bytes = read_text_file(self_exe_path());
     if (!bytes.is_ok()) return std::string("unknown");
     uint64_t h = 0xcbf29ce484222325ULL;
