@@ -13,6 +13,7 @@
 // version: a smaller one means an acknowledged write was lost.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "core/zk/client/client.h"
@@ -164,9 +165,41 @@ Verdict check_no_lost_writes(const RunContext& ctx) {
       }
     }
   }
+  // Writes are linearizable in an ensemble too (every CAS is ordered by the leader): a CAS invoked
+  // after another was acknowledged must produce a higher version of the key, whichever clients
+  // made them. A lower or equal one means the earlier acknowledged write was lost.
+  for (auto& [key, list] : acked) {
+    // `list` is in completion order; prefix maxima of the versions acknowledged so far.
+    std::vector<std::pair<int64_t, size_t>> best;  // (completion time, index of the max version so far)
+    for (size_t i = 0; i < list.size(); i++) {
+      size_t top = best.empty() || std::get<1>(list[i]) > std::get<1>(list[best.back().second]) ? i : best.back().second;
+      best.emplace_back(std::get<0>(list[i]), top);
+    }
+    for (const auto& [done_ns, version, op] : list) {
+      int64_t invoked = ctx.history.invocation(op).time_ns;
+      auto it = std::lower_bound(best.begin(), best.end(), invoked,
+                                 [](const std::pair<int64_t, size_t>& b, int64_t t) { return b.first < t; });
+      if (it == best.begin()) continue;  // nothing was acknowledged before this write was invoked
+      const auto& [earlier_done, earlier_version, earlier_op] = list[std::prev(it)->second];
+      if (earlier_version >= version) {
+        v.ok = false;
+        v.message = fmt::format(
+            "key {}: write op {} was acknowledged at {:.3f} ms with version {}, but write op {} invoked later, at "
+            "{:.3f} ms, produced version {}: the acknowledged write was lost",
+            key, earlier_op, static_cast<double>(earlier_done) / 1e6, earlier_version, op,
+            static_cast<double>(invoked) / 1e6, version);
+        v.witness = nlohmann::json::array(
+            {{{"op", earlier_op}, {"f", "cas"}, {"time_ns", earlier_done}, {"value", ctx.history.completion(earlier_op)->value}},
+             {{"op", op}, {"f", "cas"}, {"invoke_ns", invoked}, {"value", ctx.history.completion(op)->value}}});
+        v.witness_ops = {earlier_op, op};
+        return v;
+      }
+    }
+  }
   size_t writes = 0;
   for (auto& [k, w] : acked) writes += w.size();
-  v.message = fmt::format("{} acknowledged writes, {} reads: no read saw a version older than an acknowledged write",
+  v.message = fmt::format("{} acknowledged writes, {} reads: no read or later write saw a version older than an "
+                          "acknowledged write",
                           writes, reads);
   return v;
 }
