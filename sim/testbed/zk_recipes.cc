@@ -24,6 +24,7 @@
 
 #include "core/zk/client/client.h"
 #include "sim/testbed/testbed.h"
+#include "sim/testbed/zk_outcome.h"
 
 namespace kz::testbed {
 
@@ -32,17 +33,6 @@ namespace {
 using zk::ErrorCode;
 using zk::client::Client;
 
-std::string error_text(ErrorCode e) { return std::string(zk::error_code_name(static_cast<int32_t>(e))); }
-bool outcome_unknown(ErrorCode e) {
-  return e == ErrorCode::kConnectionLoss || e == ErrorCode::kOperationTimeout || e == ErrorCode::kSessionExpired;
-}
-void complete(RunContext& ctx, uint64_t op, ErrorCode e) {
-  if (outcome_unknown(e)) {
-    ctx.history.info(ctx.now_ns(), op, error_text(e));
-  } else {
-    ctx.history.fail(ctx.now_ns(), op, error_text(e));
-  }
-}
 
 // A client session that is replaced when it expires or stays disconnected too long (as an
 // application recreates its handle).
@@ -130,7 +120,7 @@ void queue_client(RunContext& ctx, io::Env& env, const std::string& name, int64_
         ctx.history.ok(ctx.now_ns(), op, {{"item", item}, {"path", r.value.path}, {"czxid", r.value.stat.czxid},
                                           {"zxid", r.zxid}});
       } else {
-        complete(ctx, op, r.err);
+        record_zk_error(ctx, op, r.err);
         if (r.err == ErrorCode::kNoNode) setup = false;
       }
       continue;
@@ -138,7 +128,7 @@ void queue_client(RunContext& ctx, io::Env& env, const std::string& name, int64_
     uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "dequeue", nlohmann::json::object());
     auto list = s->get_children("/queue");
     if (!list.ok()) {
-      complete(ctx, op, list.err);
+      record_zk_error(ctx, op, list.err);
       continue;
     }
     std::vector<std::string> children = list.value.children;
@@ -151,7 +141,7 @@ void queue_client(RunContext& ctx, io::Env& env, const std::string& name, int64_
       auto data = s->get_data(path);
       if (data.err == ErrorCode::kNoNode) continue;  // taken by another consumer
       if (!data.ok()) {
-        complete(ctx, op, data.err);
+        record_zk_error(ctx, op, data.err);
         done = true;
         break;
       }
@@ -159,7 +149,7 @@ void queue_client(RunContext& ctx, io::Env& env, const std::string& name, int64_
       if (e == ErrorCode::kNoNode || e == ErrorCode::kBadVersion) continue;
       if (e != ErrorCode::kOk) {
         // The delete may have happened: the item is consumed or not; say so.
-        ctx.history.info(ctx.now_ns(), op, fmt::format("{} deleting {} ({})", error_text(e), path,
+        ctx.history.info(ctx.now_ns(), op, fmt::format("{} deleting {} ({})", zk_error_text(e), path,
                                                        data.value.data.value_or("")));
         done = true;
         break;
@@ -185,7 +175,7 @@ void queue_client(RunContext& ctx, io::Env& env, const std::string& name, int64_
         ctx.history.ok(ctx.now_ns(), op, {{"paths", items}, {"zxid", list.zxid}});
         break;
       }
-      complete(ctx, op, list.err);
+      record_zk_error(ctx, op, list.err);
     }
   }
 }
@@ -270,7 +260,7 @@ void lock_client(RunContext& ctx, io::Env& env, const std::string& name, int64_t
     uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "acquire", {{"session", session}});
     auto mine = s->create("/lock/n-", name, {.mode = zk::CreateMode::kEphemeralSequential});
     if (!mine.ok()) {
-      complete(ctx, op, mine.err);
+      record_zk_error(ctx, op, mine.err);
       continue;
     }
     std::string my_name = mine.value.path.substr(std::string("/lock/").size());
@@ -311,7 +301,7 @@ void lock_client(RunContext& ctx, io::Env& env, const std::string& name, int64_t
     if (r.ok()) {
       ctx.history.ok(ctx.now_ns(), rel, {{"session", session}, {"node", mine.value.path}, {"zxid", r.zxid}});
     } else {
-      complete(ctx, rel, r.err);
+      record_zk_error(ctx, rel, r.err);
     }
   }
 }
@@ -415,7 +405,7 @@ void ephemeral_client(RunContext& ctx, io::Env& env, const std::string& name, in
                                           {"zxid", r.zxid}});
         mine.push_back(r.value.path);
       } else {
-        complete(ctx, op, r.err);
+        record_zk_error(ctx, op, r.err);
       }
     } else {
       uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "list", {{"path", "/eph"}});
@@ -423,7 +413,7 @@ void ephemeral_client(RunContext& ctx, io::Env& env, const std::string& name, in
       if (r.ok()) {
         ctx.history.ok(ctx.now_ns(), op, {{"children", r.value.children}, {"zxid", r.zxid}});
       } else {
-        complete(ctx, op, r.err);
+        record_zk_error(ctx, op, r.err);
       }
     }
   }

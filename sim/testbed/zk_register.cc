@@ -18,20 +18,13 @@
 
 #include "core/zk/client/client.h"
 #include "sim/testbed/testbed.h"
+#include "sim/testbed/zk_outcome.h"
 
 namespace kz::testbed {
 
 namespace {
 
 using zk::ErrorCode;
-
-std::string error_text(ErrorCode e) { return std::string(zk::error_code_name(static_cast<int32_t>(e))); }
-
-// Lost connections and timeouts leave the outcome unknown (info); other errors mean it did not
-// happen (fail).
-bool outcome_unknown(ErrorCode e) {
-  return e == ErrorCode::kConnectionLoss || e == ErrorCode::kOperationTimeout || e == ErrorCode::kSessionExpired;
-}
 
 class ZkRegisterWorkload final : public Workload {
  public:
@@ -94,10 +87,8 @@ class ZkRegisterWorkload final : public Workload {
           ctx.history.ok(ctx.now_ns(), op,
                          {{"key", k}, {"version", r.value.stat.version}, {"value", r.value.data.value_or("")},
                           {"session", client->session_id()}, {"mzxid", r.value.stat.mzxid}, {"zxid", r.zxid}});
-        } else if (outcome_unknown(r.err)) {
-          ctx.history.info(ctx.now_ns(), op, error_text(r.err));
         } else {
-          ctx.history.fail(ctx.now_ns(), op, error_text(r.err));
+          record_zk_error(ctx, op, r.err);
           if (r.err == ErrorCode::kNoNode) setup_done = false;  // the registers are gone: recreate them
         }
       } else {
@@ -111,12 +102,9 @@ class ZkRegisterWorkload final : public Workload {
           ctx.history.ok(ctx.now_ns(), op, {{"key", k}, {"version", r.value.version}, {"value", value},
                                             {"session", client->session_id()}, {"mzxid", r.value.mzxid},
                                             {"zxid", r.zxid}});
-        } else if (outcome_unknown(r.err)) {
-          known_version.erase(k);
-          ctx.history.info(ctx.now_ns(), op, error_text(r.err));
         } else {
           known_version.erase(k);
-          ctx.history.fail(ctx.now_ns(), op, error_text(r.err));
+          record_zk_error(ctx, op, r.err);
         }
       }
     }
