@@ -310,10 +310,15 @@ void Scheduler::yield() {
 void Scheduler::sleep_until(int64_t deadline_ns) {
   Fiber* f = current_;
   KZ_ASSERT_MSG(f != nullptr, "sleep outside a fiber");
-  bool fired = false;
-  TimerId id = add_timer(deadline_ns, [this, f, &fired] {
-    fired = true;
-    wake(f);
+  // The callback captures one pointer, so std::function keeps it inline: no allocation per sleep.
+  struct Sleeper {
+    Scheduler* sched;
+    Fiber* fiber;
+    bool fired = false;
+  } sleeper{this, f};
+  TimerId id = add_timer(deadline_ns, [s = &sleeper] {
+    s->fired = true;
+    s->sched->wake(s->fiber);
   });
   struct Guard {
     Scheduler* s;
@@ -322,8 +327,8 @@ void Scheduler::sleep_until(int64_t deadline_ns) {
     ~Guard() {
       if (!*fired) s->cancel_timer(id);
     }
-  } guard{this, id, &fired};
-  while (!fired) park();
+  } guard{this, id, &sleeper.fired};
+  while (!sleeper.fired) park();
 }
 
 TimerId Scheduler::add_timer(int64_t deadline_ns, std::function<void()> callback, TaskGroup* owner) {
@@ -359,7 +364,19 @@ bool Scheduler::cancel_timer(TimerId id) {
   s.owner = nullptr;
   free_slots_.push_back(id.slot);
   timers_live_--;
+  // Cancelled entries leave the heap lazily. Timeouts are mostly cancelled (a reply came first), so
+  // without this the heap grows to every timeout of the last few seconds and each push and pop pays
+  // for it. Dropping the dead entries keeps it within twice the live timers; the firing order is
+  // (deadline, sequence) either way.
+  if (heap_.size() > 64 && heap_.size() > 2 * timers_live_) compact_heap();
   return true;
+}
+
+void Scheduler::compact_heap() {
+  std::erase_if(heap_, [this](const HeapEntry& e) { return timer_slots_[e.slot].seq != e.seq; });
+  std::make_heap(heap_.begin(), heap_.end(), [](const HeapEntry& a, const HeapEntry& b) {
+    return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
+  });
 }
 
 int64_t Scheduler::next_deadline() {

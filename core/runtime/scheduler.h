@@ -162,6 +162,7 @@ class Scheduler {
   void destroy(Fiber* fiber);
   bool fire_one_due_timer(int64_t now_ns);
   int64_t next_deadline();
+  void compact_heap();
   void kill_group(TaskGroup& group);
   void make_runnable(Fiber* fiber);
   void record(uint64_t kind, uint64_t a, uint64_t b) {

@@ -14,7 +14,7 @@ std::string_view op_type_name(OpType type) {
   return "?";
 }
 
-uint64_t History::invoke(int64_t time_ns, const std::string& process, const std::string& f, nlohmann::json value) {
+uint64_t History::invoke(int64_t time_ns, const std::string& process, const std::string& f, HistValue value) {
   uint64_t op = invoke_index_.size() + 1;
   HistoryEntry e;
   e.index = entries_.size();
@@ -30,7 +30,7 @@ uint64_t History::invoke(int64_t time_ns, const std::string& process, const std:
   return op;
 }
 
-void History::complete(int64_t time_ns, uint64_t op, OpType type, nlohmann::json value, const std::string& error) {
+void History::complete(int64_t time_ns, uint64_t op, OpType type, HistValue value, const std::string& error) {
   KZ_ASSERT(op >= 1 && op <= invoke_index_.size());
   KZ_ASSERT_MSG(completion_index_[op - 1] < 0, "operation completed twice");
   const HistoryEntry& inv = entries_[invoke_index_[op - 1]];
@@ -48,7 +48,7 @@ void History::complete(int64_t time_ns, uint64_t op, OpType type, nlohmann::json
   entries_.push_back(std::move(e));
 }
 
-void History::ok(int64_t time_ns, uint64_t op, nlohmann::json value) {
+void History::ok(int64_t time_ns, uint64_t op, HistValue value) {
   complete(time_ns, op, OpType::kOk, std::move(value), "");
 }
 void History::fail(int64_t time_ns, uint64_t op, const std::string& error) {

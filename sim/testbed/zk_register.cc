@@ -123,34 +123,51 @@ Verdict check_no_lost_writes(const RunContext& ctx) {
   }
   size_t reads = 0;
   bool linearizable = ctx.server_nodes.size() == 1;
+  // A read must see at least the highest version acknowledged before it was invoked: by any client
+  // on a standalone server (linearizable), by its own session in an ensemble (a lagging follower may
+  // legitimately miss another session's write). Per key (and session), prefix maxima over the
+  // acknowledged writes in completion order answer each read with one binary search.
+  struct Prefix {
+    std::vector<int64_t> done_ns;  // completion times, ascending
+    std::vector<size_t> best;      // index into `writes` of the highest version so far
+    std::vector<std::tuple<int64_t, int64_t, uint64_t>> writes;
+  };
+  std::map<std::pair<int64_t, int64_t>, Prefix> prefixes;  // (key, session or 0) -> prefix maxima
+  for (const auto& [key, list] : acked) {
+    for (const auto& w : list) {
+      int64_t session = linearizable ? 0 : ctx.history.completion(std::get<2>(w))->value.value("session", int64_t{-1});
+      Prefix& p = prefixes[{key, session}];
+      size_t i = p.writes.size();
+      p.writes.push_back(w);
+      p.done_ns.push_back(std::get<0>(w));
+      p.best.push_back(p.best.empty() || std::get<1>(w) > std::get<1>(p.writes[p.best.back()]) ? i : p.best.back());
+    }
+  }
   for (const HistoryEntry& e : ctx.history.entries()) {
     if (e.type != OpType::kOk || e.f != "read") continue;
     reads++;
-    int64_t read_session = e.value.value("session", int64_t{0});
+    int64_t read_session = linearizable ? 0 : e.value.value("session", int64_t{0});
     int64_t key = e.value["key"].get<int64_t>();
     int64_t version = e.value["version"].get<int64_t>();
     int64_t invoked = ctx.history.invocation(e.op).time_ns;
-    auto it = acked.find(key);
-    if (it == acked.end()) continue;
-    for (const auto& [done_ns, acked_version, write_op] : it->second) {
-      if (done_ns >= invoked) break;
-      if (!linearizable &&
-          ctx.history.completion(write_op)->value.value("session", int64_t{-1}) != read_session) {
-        continue;  // another session's write: a lagging server may legitimately not have it yet
-      }
-      if (acked_version > version) {
-        v.ok = false;
-        v.message = fmt::format(
-            "key {}: write op {} was acknowledged at {:.3f} ms with version {}, but read op {} invoked at {:.3f} ms "
-            "saw version {}: the acknowledged write was lost",
-            key, write_op, static_cast<double>(done_ns) / 1e6, acked_version, e.op, static_cast<double>(invoked) / 1e6,
-            version);
-        const HistoryEntry* w = ctx.history.completion(write_op);
-        v.witness = nlohmann::json::array({{{"op", write_op}, {"f", "cas"}, {"time_ns", done_ns}, {"value", w->value}},
-                                           {{"op", e.op}, {"f", "read"}, {"invoke_ns", invoked}, {"value", e.value}}});
-        v.witness_ops = {write_op, e.op};
-        return v;
-      }
+    auto it = prefixes.find({key, read_session});
+    if (it == prefixes.end()) continue;
+    const Prefix& p = it->second;
+    size_t n = static_cast<size_t>(std::lower_bound(p.done_ns.begin(), p.done_ns.end(), invoked) - p.done_ns.begin());
+    if (n == 0) continue;  // nothing of this key was acknowledged before the read was invoked
+    const auto& [done_ns, acked_version, write_op] = p.writes[p.best[n - 1]];
+    if (acked_version > version) {
+      v.ok = false;
+      v.message = fmt::format(
+          "key {}: write op {} was acknowledged at {:.3f} ms with version {}, but read op {} invoked at {:.3f} ms "
+          "saw version {}: the acknowledged write was lost",
+          key, write_op, static_cast<double>(done_ns) / 1e6, acked_version, e.op, static_cast<double>(invoked) / 1e6,
+          version);
+      const HistoryEntry* w = ctx.history.completion(write_op);
+      v.witness = nlohmann::json::array({{{"op", write_op}, {"f", "cas"}, {"time_ns", done_ns}, {"value", w->value}},
+                                         {{"op", e.op}, {"f", "read"}, {"invoke_ns", invoked}, {"value", e.value}}});
+      v.witness_ops = {write_op, e.op};
+      return v;
     }
   }
   // Writes are linearizable in an ensemble too (every CAS is ordered by the leader): a CAS invoked
