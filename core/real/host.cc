@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <elf.h>
@@ -365,6 +366,17 @@ Status run_children(int jobs, const std::function<bool(std::vector<std::string>*
     }
   }
   return Status::ok();
+}
+
+void reexec_with_huge_page_heap(char** argv) {
+  if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
+  const char* flag = std::getenv("KZ_HUGEPAGES");
+  if (flag != nullptr && std::string_view(flag) == "0") return;
+  Result<std::string> mode = read_text_file("/sys/kernel/mm/transparent_hugepage/enabled");
+  if (!mode.is_ok() || mode.value().find("[never]") != std::string::npos) return;
+  if (::setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("GLIBC_TUNABLES");  // exec failed: carry on as we are
 }
 
 }  // namespace kz::real
