@@ -498,6 +498,10 @@ void SimDisk::apply(std::vector<uint8_t>& bytes, const PendingOp& op) {
     bytes.resize(op.offset);
     return;
   }
+  if (op.offset == bytes.size()) {  // an append (the common case): no zero-fill before the copy
+    bytes.insert(bytes.end(), op.bytes.begin(), op.bytes.end());
+    return;
+  }
   if (op.offset + op.bytes.size() > bytes.size()) bytes.resize(op.offset + op.bytes.size());
   std::memcpy(bytes.data() + op.offset, op.bytes.data(), op.bytes.size());
 }

@@ -101,6 +101,9 @@ Result<nlohmann::json> run_once(const testbed::Scenario& scenario, uint64_t seed
   parse_level(args.log_level, &options.echo_level);
   options.keep_log_text = !args.no_out;
   options.keep_jsonl = !args.no_out;  // rendering the history costs a sixth of a busy run
+#if !defined(__SANITIZE_ADDRESS__)
+  options.skip_teardown = true;  // this process ends after at most two runs (--check-determinism)
+#endif
   int64_t start = real::monotonic_ns();
   int64_t cpu_start = thread_cpu_ns();
   KZ_ASSIGN_OR_RETURN(testbed::RunReport report, testbed::run_scenario(scenario, seed, options));

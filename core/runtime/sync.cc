@@ -1,5 +1,7 @@
 #include "core/runtime/sync.h"
 
+#include <array>
+#include <span>
 #include <vector>
 
 namespace kz::rt {
@@ -69,12 +71,18 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
   if (timeout_ns == 0) return -1;
   Fiber* self = sched.current();
   KZ_ASSERT_MSG(self != nullptr, "wait_any outside a fiber");
-  bool timed_out = false;
+  // The timer's callback captures one pointer, so std::function keeps it inline (no allocation).
+  struct Timeout {
+    Scheduler& sched;
+    Fiber* self;
+    bool timed_out = false;
+  } timeout{sched, self};
+  const bool& timed_out = timeout.timed_out;
   TimerId timer;
   if (timeout_ns > 0) {
-    timer = sched.add_timer(deadline_after(sched.now_ns(), timeout_ns), [&sched, self, &timed_out] {
-      timed_out = true;
-      sched.wake(self);
+    timer = sched.add_timer(deadline_after(sched.now_ns(), timeout_ns), [t = &timeout] {
+      t->timed_out = true;
+      t->sched.wake(t->self);
     });
   }
   struct TimerGuard {
@@ -82,10 +90,16 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
     TimerId id;
     ~TimerGuard() { s.cancel_timer(id); }
   } guard{sched, timer};
-  // Registration nodes for every item (bounded by the call's list).
-  std::vector<WaitList::Node> nodes(items.size());
+  // Registration nodes for every item (bounded by the call's list); on the stack for short lists.
+  constexpr size_t kInlineNodes = 4;
+  std::array<WaitList::Node, kInlineNodes> inline_nodes{};
+  std::vector<WaitList::Node> heap_nodes;
+  if (items.size() > kInlineNodes) heap_nodes.resize(items.size());
+  std::span<WaitList::Node> nodes = items.size() > kInlineNodes
+                                        ? std::span<WaitList::Node>(heap_nodes)
+                                        : std::span<WaitList::Node>(inline_nodes.data(), items.size());
   struct Unlink {
-    std::vector<WaitList::Node>& nodes;
+    std::span<WaitList::Node> nodes;
     ~Unlink() {
       for (auto& n : nodes) {
         if (n.list != nullptr) n.list->remove(n);

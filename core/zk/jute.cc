@@ -1,5 +1,7 @@
 #include "core/zk/jute.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace kz::zk {
@@ -40,9 +42,9 @@ void JuteWriter::patch_int(size_t offset, int32_t v) {
 
 std::string JuteReader::where() const {
   std::string out;
-  for (const char* name : names_) {
+  for (size_t i = 0; i < std::min(depth_, kMaxNames); i++) {
     if (!out.empty()) out += '.';
-    out += name;
+    out += names_[i];
   }
   return out.empty() ? "record" : out;
 }

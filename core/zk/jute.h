@@ -8,6 +8,7 @@
 // is allocated, and every error names the record, the field and the offset.
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +36,8 @@ inline int32_t buffer_size(const Buffer& b) { return b ? static_cast<int32_t>(b-
 
 class JuteWriter {
  public:
+  // Most records are a few dozen bytes: one allocation up front instead of one per doubling.
+  explicit JuteWriter(size_t reserve = 128) { out_.reserve(reserve); }
   void write_int(int32_t v);
   void write_long(int64_t v);
   void write_bool(bool v);
@@ -77,8 +80,15 @@ class JuteReader {
   std::string_view rest() const { return bytes_.substr(offset_); }
 
   // Names for error messages: the record and field being read ("CreateRequest.acl.id.scheme").
-  void push_name(const char* name) { names_.push_back(name); }
-  void pop_name() { names_.pop_back(); }
+  // A fixed stack (no allocation per record read); names deeper than it are not shown.
+  void push_name(const char* name) {
+    if (depth_ < kMaxNames) names_[depth_] = name;
+    depth_++;
+  }
+  void pop_name() {
+    KZ_ASSERT(depth_ > 0);
+    depth_--;
+  }
   std::string where() const;
   Status corruption(std::string_view what) const;
 
@@ -88,7 +98,9 @@ class JuteReader {
   std::string_view bytes_;
   size_t offset_ = 0;
   int32_t length_max_;
-  std::vector<const char*> names_;
+  static constexpr size_t kMaxNames = 16;
+  std::array<const char*, kMaxNames> names_{};
+  size_t depth_ = 0;
 };
 
 // ---- Generic record codec over a field description ----

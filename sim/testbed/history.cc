@@ -14,6 +14,14 @@ std::string_view op_type_name(OpType type) {
   return "?";
 }
 
+HistValue make_hist_value(std::initializer_list<HistField> fields) {
+  HistValue v = HistValue::object();
+  auto& object = v.get_ref<HistValue::object_t&>();
+  object.reserve(fields.size());
+  for (const HistField& f : fields) object.emplace_back(std::string(f.first), f.second);
+  return v;
+}
+
 uint64_t History::invoke(int64_t time_ns, const std::string& process, const std::string& f, HistValue value) {
   uint64_t op = invoke_index_.size() + 1;
   HistoryEntry e;

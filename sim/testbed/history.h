@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <initializer_list>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kz::testbed {
@@ -17,6 +20,11 @@ enum class OpType : uint8_t { kInvoke, kOk, kFail, kInfo };
 // std::map: one allocation per entry instead of one per field, which made the history a quarter of a
 // busy simulation's CPU time.
 using HistValue = nlohmann::ordered_json;
+// One field of an entry's value. Workloads pass `{{"key", k}, {"version", v}}`: the initializer_list
+// overloads below build the object directly (json's own initializer lists first build every pair as a
+// two-element array, one allocation per field).
+using HistField = std::pair<std::string_view, HistValue>;
+HistValue make_hist_value(std::initializer_list<HistField> fields);
 std::string_view op_type_name(OpType type);
 
 struct HistoryEntry {
@@ -34,6 +42,13 @@ class History {
  public:
   uint64_t invoke(int64_t time_ns, const std::string& process, const std::string& f, HistValue value);
   void ok(int64_t time_ns, uint64_t op, HistValue value);
+  uint64_t invoke(int64_t time_ns, const std::string& process, const std::string& f,
+                  std::initializer_list<HistField> fields) {
+    return invoke(time_ns, process, f, make_hist_value(fields));
+  }
+  void ok(int64_t time_ns, uint64_t op, std::initializer_list<HistField> fields) {
+    ok(time_ns, op, make_hist_value(fields));
+  }
   void fail(int64_t time_ns, uint64_t op, const std::string& error);
   void info(int64_t time_ns, uint64_t op, const std::string& error);
 

@@ -19,6 +19,9 @@ struct RunOptions {
   Level echo_level = Level::kInfo;
   bool keep_log_text = true;      // keep log.txt text (off in explore to save memory)
   bool keep_jsonl = true;         // render history.jsonl / events.jsonl (off when no run dir is written)
+  // The process exits after this run: leave the simulated world's memory to the OS instead of freeing
+  // it object by object (fibers are still unwound: that is part of the trace).
+  bool skip_teardown = false;
 };
 
 struct RunReport {

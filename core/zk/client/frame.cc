@@ -5,7 +5,7 @@
 namespace kz::zk::client {
 
 std::string frame_bytes(std::string_view body) {
-  JuteWriter w;
+  JuteWriter w(4 + body.size());
   w.write_int(static_cast<int32_t>(body.size()));
   std::string out = w.take();
   out.append(body);

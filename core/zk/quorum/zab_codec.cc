@@ -54,6 +54,7 @@ class Reader {
 
 void encode_message(const Message& m, Bytes& out) {
   KZ_ASSERT(m.data.size() <= UINT32_MAX - kMessageFixedBytes);
+  out.reserve(out.size() + 4 + kMessageFixedBytes + m.data.size());  // one allocation, not one per doubling
   Writer w(out);
   w.u32(static_cast<uint32_t>(kMessageFixedBytes + m.data.size()));
   size_t start = out.size();

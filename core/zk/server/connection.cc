@@ -69,7 +69,7 @@ void Connection::close(std::string_view reason) {
 }
 
 std::string Connection::frame_reply(int32_t xid, int64_t zxid, int32_t err, std::string_view body) {
-  JuteWriter w;
+  JuteWriter w(4 + 16 + body.size());
   w.write_int(0);  // frame length, patched below
   jute_write(w, ReplyHeader{xid, zxid, err});
   std::string out = w.take();
