@@ -146,6 +146,7 @@ Status QuorumPeer::recover(DurableState* durable) {
   lo.dir = config_.log_dir();
   lo.file_bytes_target = config_.log_file_bytes_target;
   lo.force_sync = config_.force_sync;
+  lo.prealloc_bytes = config_.log_prealloc_bytes;
   lo.record_bytes_max = config_.frame_bytes_max;
   KZ_ASSIGN_OR_RETURN(log_, storage::TxnLog::open(env_, lo));
   KZ_ASSIGN_OR_RETURN(std::vector<storage::TxnRecord> records, log_->read_after(applied_zxid_));
