@@ -35,6 +35,8 @@ int cmd_zookeeper(const ZkArgs& args) {
     if (!parsed.is_ok()) return fail(parsed.status().message());
     config = std::move(*parsed);
   }
+  // ZooKeeper's default txn log preallocation (zookeeper.preAllocSize, 64 MiB) unless the config says.
+  if (config.pre_alloc_size_kb < 0) config.pre_alloc_size_kb = 64 * 1024;
   if (args.port != 0) config.client_port = static_cast<uint16_t>(args.port);
   if (!args.data_dir.empty()) {
     config.data_dir = args.data_dir;

@@ -1,5 +1,6 @@
 #include "core/real/real_driver.h"
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -72,6 +73,12 @@ bool RealDriver::idle(int64_t deadline_ns) {
 }
 
 void RealDriver::poll() { wait_and_dispatch(0); }
+
+bool RealDriver::events_pending() const {
+  pollfd p{epoll_fd_, POLLIN, 0};
+  // An epoll descriptor polls readable while its ready list is non-empty; nothing is consumed.
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
 
 void RealDriver::wait_and_dispatch(int64_t timeout_ns) {
   epoll_event events[kEventsPerWait];

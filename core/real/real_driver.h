@@ -45,6 +45,9 @@ class RealDriver final : public rt::Driver {
   void bind(rt::Scheduler* sched) { sched_ = sched; }
   // epoll_wait with a zero timeout.
   void poll() override;
+  // Whether some registered descriptor has an event not harvested yet (the epoll descriptor is
+  // readable). Harvests nothing: callable from inside a fiber.
+  bool events_pending() const;
 
   // REQUIRES: `fd` not registered yet; `pollable` outlives the registration.
   Status add(int fd, uint32_t events, Pollable* pollable);

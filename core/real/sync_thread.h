@@ -51,6 +51,10 @@ class SyncThread final : public Pollable {
 
   void on_events(uint32_t events) override;
 
+  // Sync inline, without a helper, when nothing else could run meanwhile (see sync_fd). On by
+  // default; tests turn it off to exercise the helpers.
+  void set_inline_when_alone(bool on) { inline_when_alone_ = on; }
+
   uint64_t offloaded() const { return offloaded_; }
   uint64_t inline_syncs() const { return inline_; }
 
@@ -76,6 +80,7 @@ class SyncThread final : public Pollable {
   std::vector<std::thread> threads_;
   size_t inflight_ = 0;      // queued or running, not yet harvested by on_events
   bool registered_ = false;  // event_fd_ is watched by the driver (while inflight_ > 0)
+  bool inline_when_alone_ = true;
   uint64_t offloaded_ = 0;
   uint64_t inline_ = 0;
 };

@@ -64,6 +64,27 @@ TEST(RealSyncThread, OtherFibersRunWhileOneSyncs) {
   EXPECT_EQ(rt->driver().registered(), 0u);
 }
 
+TEST(RealSyncThread, ALoneFiberSyncsInline) {
+  kz::testing::TempDir dir;
+  auto rt = make_runtime(dir.path());
+  io::Env& env = rt->env();
+  constexpr int kSyncs = 5;
+  rt->group().spawn("writer", [&] {
+    auto f = env.fs->open("log", io::OpenOptions::create_new());
+    ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+    for (int i = 0; i < kSyncs; i++) {
+      ASSERT_TRUE((*f)->append(std::vector<uint8_t>(10, 'x')).is_ok());
+      ASSERT_TRUE((*f)->sync().is_ok());
+    }
+  });
+  EXPECT_EQ(rt->run(), rt::Scheduler::RunResult::kQuiescent);
+  // Nothing else was runnable and no event was pending: no thread hand-off was worth its wake-ups.
+  ASSERT_NE(rt->fs().sync_thread(), nullptr);
+  EXPECT_EQ(rt->fs().sync_thread()->offloaded(), 0u);
+  EXPECT_EQ(rt->fs().sync_thread()->inline_syncs(), static_cast<uint64_t>(kSyncs));
+  EXPECT_EQ(rt->driver().registered(), 0u);
+}
+
 TEST(RealSyncThread, OutsideAFiberSyncsInline) {
   kz::testing::TempDir dir;
   auto rt = make_runtime(dir.path());

@@ -33,6 +33,7 @@ struct QuorumConfig {
   int64_t autopurge_purge_interval_ms = 0;   // autopurge.purgeInterval (zoo.cfg says hours); 0: off
   // kz's own knobs.
   uint64_t log_file_bytes_target = 64ULL << 20;
+  uint64_t log_prealloc_bytes = 0;  // preAllocSize (see TxnLogOptions::prealloc_bytes)
   size_t diff_entries_max = 500;          // ZooKeeper's commitLogCount
   uint32_t frame_bytes_max = 64U << 20;   // the largest message accepted from a peer
   size_t send_queue_frames_max = 4096;    // per peer and channel; overflow resets that link

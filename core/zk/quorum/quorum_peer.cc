@@ -146,6 +146,7 @@ Status QuorumPeer::recover(DurableState* durable) {
   lo.dir = config_.log_dir();
   lo.file_bytes_target = config_.log_file_bytes_target;
   lo.force_sync = config_.force_sync;
+  lo.prealloc_bytes = config_.log_prealloc_bytes;
   lo.record_bytes_max = config_.frame_bytes_max;
   KZ_ASSIGN_OR_RETURN(log_, storage::TxnLog::open(env_, lo));
   KZ_ASSIGN_OR_RETURN(std::vector<storage::TxnRecord> records, log_->read_after(applied_zxid_));
@@ -193,10 +194,16 @@ Status QuorumPeer::run_incarnation() {
 }
 
 Status QuorumPeer::handle_ready(Ready ready) {
+  // 0. An established leader's PROPOSALs and COMMITs acknowledge nothing of its own: they leave
+  //    before its fsync, so the leader's and the followers' fsyncs overlap (ZooKeeper's leader also
+  //    logs and sends in parallel). The leader's own ack still counts only at advance(), after the
+  //    fsync. Only a prefix of the messages goes early, so the order of every stream is unchanged.
+  size_t early = early_messages(ready);
+  for (size_t i = 0; i < early; i++) enqueue(ready.messages[i]);
   // 1. Durable first: nothing below may acknowledge what is not yet on disk.
   KZ_RETURN_IF_ERROR(persist(ready.storage));
   // 2. Then send.
-  for (const Message& m : ready.messages) enqueue(m);
+  for (size_t i = early; i < ready.messages.size(); i++) enqueue(ready.messages[i]);
   // 3. Apply, in zxid order.
   for (const Entry& e : ready.committed) apply_committed(e);
   // 4. Hand the rest to the server layer.
@@ -221,6 +228,19 @@ Status QuorumPeer::handle_ready(Ready ready) {
   for (const ZabEvent& e : ready.events) report_event(e);
   core_->advance();
   return Status::ok();
+}
+
+size_t QuorumPeer::early_messages(const Ready& ready) const {
+  if (core_->state() != PeerState::kLeading || !core_->serving()) return 0;
+  for (const StorageOp& op : ready.storage) {
+    if (op.kind != StorageOp::Kind::kAppend) return 0;  // epochs, TRUNC, snapshots: strictly first
+  }
+  size_t n = 0;
+  while (n < ready.messages.size() &&
+         (ready.messages[n].type == MsgType::kProposal || ready.messages[n].type == MsgType::kCommit)) {
+    n++;
+  }
+  return n;
 }
 
 Status QuorumPeer::persist(const std::vector<StorageOp>& ops) {

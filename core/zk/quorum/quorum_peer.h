@@ -99,6 +99,8 @@ class QuorumPeer {
   Status recover(DurableState* durable);
   Status handle_ready(Ready ready);
   Status persist(const std::vector<StorageOp>& ops);
+  // How many of `ready`'s first messages may leave before its storage is durable (handle_ready).
+  size_t early_messages(const Ready& ready) const;
   void apply_committed(const Entry& entry);
   void report_event(const ZabEvent& e);
   void settle_after_ready();

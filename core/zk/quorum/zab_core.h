@@ -27,7 +27,10 @@
 //   1. apply `ready.storage` in order and make it durable: appends to the txn log (fsync), TRUNC,
 //      snapshot installs (also restoring the state machine), acceptedEpoch / currentEpoch writes;
 //   2. only then send `ready.messages` (an ACK, ACKEPOCH or NEWLEADER-ACK must never leave before
-//      the fsync of what it acknowledges; a NEWEPOCH never before the leader's acceptedEpoch);
+//      the fsync of what it acknowledges; a NEWEPOCH never before the leader's acceptedEpoch).
+//      One exception: an established leader whose storage ops are all appends may send a leading
+//      run of PROPOSAL / COMMIT messages before its fsync (they acknowledge nothing of its own; a
+//      COMMIT only reflects acks already durable, the leader's own counting from advance());
 //   3. apply `ready.committed` to the state machine, in order (each zxid exactly once);
 //   4. deliver `forwarded`, `app_messages`, resolve `syncs_done` / `syncs_failed`, log `events`;
 //   5. call advance(): the core then counts its own log entries and epoch as durable.

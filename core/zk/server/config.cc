@@ -188,6 +188,10 @@ Result<ServerConfig> parse_server_config(std::string_view text, std::string_view
       c.super_digest = std::string(value);
     } else if (key == "forceSync") {
       KZ_RETURN_IF_ERROR(bool_value(name, line_no, key, value, &c.force_sync));
+    } else if (key == "preAllocSize" || key == "zookeeper.preAllocSize") {
+      // ZooKeeper's system property (zoo.cfg passes it through): txn log preallocation in KiB.
+      KZ_RETURN_IF_ERROR(int_value(name, line_no, key, value, 0, INT32_MAX, &v));
+      c.pre_alloc_size_kb = v;
     } else if (key == "snapCount") {
       KZ_RETURN_IF_ERROR(int_value(name, line_no, key, value, 2, INT32_MAX, &v));
       c.snap_count = static_cast<int32_t>(v);
@@ -211,7 +215,7 @@ Result<ServerConfig> parse_server_config(std::string_view text, std::string_view
       }
       c.servers.push_back(std::move(s));
     } else if (key == "admin.enableServer" || key == "admin.serverPort" || key == "reconfigEnabled" ||
-               key == "preAllocSize" || key == "globalOutstandingLimit" || key == "leaderServes" ||
+               key == "globalOutstandingLimit" || key == "leaderServes" ||
                key == "electionAlg" || key == "metricsProvider.className" || key == "quorumListenOnAllIPs" ||
                key == "skipACL" || key == "syncEnabled" || key == "dynamicConfigFile") {
       c.warnings.push_back(fmt::format("{}:{}: {}: known to ZooKeeper, ignored by kz", name, line_no, key));

@@ -39,6 +39,12 @@ struct ServerConfig {
   std::set<std::string> four_letter_words = {"srvr"};  // ZooKeeper 3.8's default whitelist
   std::string super_digest;          // "super:base64(sha1(super:password))"
   bool force_sync = true;
+  // preAllocSize: txn log preallocation in KiB (0: none). -1: not set; the real server's command
+  // line makes it ZooKeeper's 64 MiB, simulation keeps it off (in-memory disks, unchanged traces).
+  int64_t pre_alloc_size_kb = -1;
+  uint64_t txn_log_prealloc_bytes() const {
+    return pre_alloc_size_kb > 0 ? static_cast<uint64_t>(pre_alloc_size_kb) * 1024 : 0;
+  }
   int32_t snap_count = 100000;
   int32_t commit_log_count = 500;  // committed txns kept in memory to sync followers by DIFF (else SNAP)
   int32_t jute_max_buffer_bytes = 0xfffff;  // jute.maxbuffer (1 MiB - 1)

@@ -95,6 +95,7 @@ Status ZkServer::recover() {
   storage::TxnLogOptions log_options;
   log_options.dir = config_.data_log_dir + "/version-2";
   log_options.force_sync = config_.force_sync;
+  log_options.prealloc_bytes = config_.txn_log_prealloc_bytes();
   KZ_ASSIGN_OR_RETURN(log_, storage::TxnLog::open(env_, log_options));
   KZ_ASSIGN_OR_RETURN(std::vector<storage::TxnRecord> records,
                       log_->read_after(static_cast<uint64_t>(tree_.last_zxid())));
@@ -142,6 +143,7 @@ Status ZkServer::start_ensemble() {
   qc.snap_count = static_cast<uint64_t>(config_.snap_count);
   qc.diff_entries_max = static_cast<size_t>(config_.commit_log_count);
   qc.force_sync = config_.force_sync;
+  qc.log_prealloc_bytes = config_.txn_log_prealloc_bytes();
   qc.autopurge_snap_retain_count = static_cast<uint32_t>(config_.autopurge_snap_retain_count);
   qc.autopurge_purge_interval_ms = static_cast<int64_t>(config_.autopurge_purge_interval_hours) * 3600 * 1000;
   replica_ = std::make_unique<Replica>(*this);

@@ -52,6 +52,17 @@ bool valid_record_at(std::span<const uint8_t> data, uint64_t offset, uint64_t pr
   return true;
 }
 
+bool all_zero(std::span<const uint8_t> data) {
+  return std::all_of(data.begin(), data.end(), [](uint8_t b) { return b == 0; });
+}
+
+// Offset one past the last non-zero byte (0 if there is none).
+uint64_t nonzero_end(std::span<const uint8_t> data) {
+  uint64_t end = data.size();
+  while (end > 0 && data[end - 1] == 0) end--;
+  return end;
+}
+
 bool header_ok(std::span<const uint8_t> data) {
   return data.size() >= TxnLog::kHeaderBytes && std::memcmp(data.data(), kMagic, 4) == 0 &&
          get_u32_be(data.data() + 4) == kVersion;
@@ -177,13 +188,18 @@ Status TxnLog::recover_file(size_t index, bool last, uint64_t* prev_zxid) {
   }
   file.size_bytes = offset;
   if (offset == data.size()) return Status::ok();
+  bool prealloc = options_.prealloc_bytes > 0;
+  // Preallocated zeros after the last record: the end of the log.
+  if (prealloc && all_zero(bytes.subspan(offset))) return Status::ok();
   // A bad record at `offset`. Is anything valid after it? Then it is not a tail.
   uint64_t bad_offset = offset;
   if (!last) {
     return Status(Code::kCorruption,
                   fmt::format("{}: bad record at offset {} (not the last log file)", path, bad_offset));
   }
-  for (uint64_t probe = bad_offset + 1; probe + kRecordHeaderBytes <= data.size(); probe++) {
+  // A record has non-zero bytes (its zxid) in its first kRecordHeaderBytes: none starts in a zero tail.
+  uint64_t probe_end = prealloc ? nonzero_end(bytes) : data.size();
+  for (uint64_t probe = bad_offset + 1; probe < probe_end && probe + kRecordHeaderBytes <= data.size(); probe++) {
     if (valid_record_at(bytes, probe, *prev_zxid, options_.record_bytes_max, &zxid, &record_bytes)) {
       return Status(Code::kCorruption,
                     fmt::format("{}: bad record at offset {} followed by a valid record at offset {}", path,
@@ -194,6 +210,14 @@ Status TxnLog::recover_file(size_t index, bool last, uint64_t* prev_zxid) {
                 data.size() - bad_offset);
   KZ_ASSIGN_OR_RETURN(std::unique_ptr<io::File> f, env_.fs->open(path, io::OpenOptions::read_write()));
   env_.probe("zk.txnlog.torn_tail");
+  if (prealloc) {
+    // Keep the preallocated size: the torn bytes become zeros, the end-of-log mark.
+    std::vector<uint8_t> zeros(probe_end - bad_offset, 0);
+    KZ_RETURN_IF_ERROR(f->pwrite(bad_offset, zeros));
+    KZ_RETURN_IF_ERROR(f->sync());
+    KZ_RETURN_IF_ERROR(f->close());
+    return Status::ok();
+  }
   KZ_RETURN_IF_ERROR(f->truncate(bad_offset));
   KZ_RETURN_IF_ERROR(f->sync());
   KZ_RETURN_IF_ERROR(f->close());
@@ -205,6 +229,33 @@ Status TxnLog::open_active_for_append() {
   if (active_) (void)active_->close();
   active_.reset();
   KZ_ASSIGN_OR_RETURN(active_, env_.fs->open(path_of(files_.back().name), io::OpenOptions::read_write()));
+  KZ_ASSIGN_OR_RETURN(active_allocated_bytes_, active_->size());
+  KZ_ASSERT(active_allocated_bytes_ >= files_.back().size_bytes);
+  return Status::ok();
+}
+
+Status TxnLog::preallocate(uint64_t end) {
+  KZ_ASSERT(options_.prealloc_bytes > 0);
+  KZ_ASSERT(end > active_allocated_bytes_);
+  // Whole blocks, but none beyond the roll point: a file that will roll after this write gets
+  // just what it needs.
+  uint64_t target = active_allocated_bytes_;
+  while (target < end) target += options_.prealloc_bytes;
+  target = std::min(target, std::max(end, options_.file_bytes_target));
+  KZ_RETURN_IF_ERROR(zero_range(active_allocated_bytes_, target));
+  active_allocated_bytes_ = target;
+  env_.probe("zk.txnlog.preallocate");
+  // The new size and blocks are made durable once here, so the record syncs after it are data only.
+  return active_->sync();
+}
+
+Status TxnLog::zero_range(uint64_t from, uint64_t to) {
+  static constexpr uint64_t kChunkBytes = 1 << 20;
+  std::vector<uint8_t> zeros(std::min(kChunkBytes, to - from), 0);
+  for (uint64_t at = from; at < to; at += zeros.size()) {
+    uint64_t n = std::min<uint64_t>(zeros.size(), to - at);
+    KZ_RETURN_IF_ERROR(active_->pwrite(at, std::span<const uint8_t>(zeros.data(), n)));
+  }
   return Status::ok();
 }
 
@@ -285,12 +336,21 @@ Status TxnLog::write_pending() {
     active_.reset();
     std::string name = txn_log_file_name(batch.front().zxid);
     KZ_ASSIGN_OR_RETURN(active_, env_.fs->open(path_of(name), io::OpenOptions::create_new()));
+    active_allocated_bytes_ = 0;
     files_.push_back(TxnLogFile{name, batch.front().zxid, 0, 0});
     encode_header(bytes);
   }
   for (const TxnRecord& r : batch) encode_record(bytes, r.zxid, r.payload);
-  KZ_RETURN_IF_ERROR(active_->append(bytes));
   TxnLogFile& file = files_.back();
+  uint64_t end = file.size_bytes + bytes.size();
+  if (options_.prealloc_bytes > 0 && end > active_allocated_bytes_) KZ_RETURN_IF_ERROR(preallocate(end));
+  if (file.size_bytes == active_allocated_bytes_) {
+    KZ_RETURN_IF_ERROR(active_->append(bytes));
+    active_allocated_bytes_ = end;
+  } else {
+    KZ_RETURN_IF_ERROR(active_->pwrite(file.size_bytes, bytes));  // into the zeroed space
+    active_allocated_bytes_ = std::max(active_allocated_bytes_, end);
+  }
   file.size_bytes += bytes.size();
   file.last_zxid = batch.back().zxid;
   written_zxid_ = batch.back().zxid;
@@ -376,7 +436,13 @@ Status TxnLog::truncate_after(uint64_t zxid) {
       }
       KZ_ASSERT(last_kept != 0);  // the file's first record is <= zxid (checked by the loop above)
       KZ_RETURN_IF_ERROR(open_active_for_append());
-      KZ_RETURN_IF_ERROR(active_->truncate(offset));
+      if (options_.prealloc_bytes > 0) {
+        // Keep the preallocated size: the dropped records become zeros (the end-of-log mark).
+        KZ_RETURN_IF_ERROR(zero_range(offset, file.size_bytes));
+      } else {
+        KZ_RETURN_IF_ERROR(active_->truncate(offset));
+        active_allocated_bytes_ = offset;
+      }
       KZ_RETURN_IF_ERROR(active_->sync());
       file.size_bytes = offset;
       file.last_zxid = last_kept;

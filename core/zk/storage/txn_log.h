@@ -17,11 +17,18 @@
 // durable). `force_sync = false` writes without fsync: a known-unsafe setting (acknowledged records
 // can vanish on power loss), kept because zoo.cfg has it and the testbed must be able to catch it.
 //
+// Preallocation (`prealloc_bytes` > 0, zoo.cfg preAllocSize; off in simulation): a file is extended
+// with zeros in blocks of `prealloc_bytes` (up to `file_bytes_target`) and synced before records are
+// written into the zeroed space, as ZooKeeper does. An fdatasync then has only data to commit, not a
+// new file size and block allocation each time. The log ends at the first all-zero tail: a zero tail
+// after the last valid record is end-of-log, not damage.
+//
 // Recovery (open): every record of every file is validated. A bad record in the LAST file with no
 // valid record after it is a torn or corrupt tail: the file is truncated there (warn log naming file
 // and offset). A bad record followed by a valid one, or a bad record in any earlier file, is
 // corruption in the middle: open fails with kCorruption naming the file and offset. Nothing is
-// silently skipped. Lengths read from disk are bounded by `record_bytes_max` before any allocation.
+// silently skipped. With preallocation on, a torn tail is overwritten with zeros instead of cut off
+// (the file keeps its preallocated size), and so are the records truncate_after() drops. Lengths read from disk are bounded by `record_bytes_max` before any allocation.
 //
 // Errors: after a failed write or fsync the log's state is unknown; the log refuses every later
 // operation with the same error, and its owner must reopen it (which recovers from what is on disk).
@@ -44,6 +51,7 @@ struct TxnLogOptions {
   uint64_t file_bytes_target = 64ULL << 20;  // roll to a new file once a file reaches this size
   bool force_sync = true;                    // zoo.cfg forceSync
   uint32_t record_bytes_max = 64U << 20;     // payload bound (untrusted lengths on recovery)
+  uint64_t prealloc_bytes = 0;               // zoo.cfg preAllocSize; 0: files grow by appends
 };
 
 struct TxnRecord {
@@ -102,6 +110,10 @@ class TxnLog {
   Status recover_file(size_t index, bool last, uint64_t* prev_zxid);
   // Writes the pending records (no sync). REQUIRES: busy_.
   Status write_pending();
+  // Extends the active file with zeros so that it holds `end` bytes, and syncs the extension.
+  Status preallocate(uint64_t end);
+  // Overwrites [from, to) of the active file with zeros (records dropped from a preallocated file).
+  Status zero_range(uint64_t from, uint64_t to);
   void wait_for_change();  // parks until a write, sync, truncate or purge ends
   Status open_active_for_append();
   Status sticky() const { return failed_; }
@@ -113,6 +125,7 @@ class TxnLog {
   TxnLogOptions options_;
   std::vector<TxnLogFile> files_;     // ascending by first_zxid
   std::unique_ptr<io::File> active_;  // the last file, open for appending
+  uint64_t active_allocated_bytes_ = 0;  // active_'s size on disk (records, then preallocated zeros)
   std::vector<TxnRecord> pending_;    // appended, not yet written
   uint64_t last_zxid_ = 0;
   uint64_t durable_zxid_ = 0;
