@@ -4,10 +4,17 @@
 
 namespace kz::real {
 
+namespace {
+constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
+}  // namespace
+
 Status FdWatch::attach(int fd) {
   KZ_ASSERT(fd >= 0);
   KZ_ASSERT_MSG(fd_ < 0, "FdWatch attached twice");
-  KZ_RETURN_IF_ERROR(driver_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this));
+  // Write readiness is watched only while a writer waits (see wait()): with EPOLLOUT always on, every
+  // ACK that frees send-buffer space is an event, which woke the idle loop after each reply and kept
+  // the lone-sync shortcut of sync_thread.cc from ever applying.
+  KZ_RETURN_IF_ERROR(driver_.add(fd, kReadEvents, this));
   fd_ = fd;
   return Status::ok();
 }
@@ -46,6 +53,9 @@ FdWatch::WaitResult FdWatch::wait(Dir dir, int64_t deadline_ns) {
       wp->sched->wake(wp->fiber);
     });
   }
+  // Watch write readiness for this wait only. MOD re-checks readiness: a socket that became writable
+  // since the EAGAIN reports it at once, so no wake-up is lost.
+  bool watching_writes = dir == Dir::kWrite && driver_.modify(fd_, kReadEvents | EPOLLOUT, this).is_ok();
   driver_.blocked_inc();
   // Unwinds on return and on Cancelled alike. `this` is touched only if the owner was not closed
   // (a closed owner may already be gone); the driver and the scheduler outlive every owner.
@@ -55,12 +65,15 @@ FdWatch::WaitResult FdWatch::wait(Dir dir, int64_t deadline_ns) {
     Waiter& w;
     Waiter*& slot;
     rt::TimerId timer;
+    FdWatch* watch;
+    bool watching_writes;
     ~Guard() {
       driver.blocked_dec();
       sched.cancel_timer(timer);
       if (!w.closed && slot == &w) slot = nullptr;
+      if (watching_writes && !w.closed && watch->fd_ >= 0) (void)driver.modify(watch->fd_, kReadEvents, watch);
     }
-  } guard{driver_, sched_, w, slot, timer};
+  } guard{driver_, sched_, w, slot, timer, this, watching_writes};
   sched_.park();
   if (w.closed) return WaitResult::kClosed;
   if (w.timed_out) return WaitResult::kTimedOut;

@@ -51,6 +51,18 @@ Status RealDriver::add(int fd, uint32_t events, Pollable* pollable) {
   return Status::ok();
 }
 
+Status RealDriver::modify(int fd, uint32_t events, Pollable* pollable) {
+  KZ_ASSERT(fd >= 0);
+  KZ_ASSERT(pollable != nullptr);
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = pollable;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
+    return net_error(errno, "epoll_ctl mod", "fd " + std::to_string(fd));
+  }
+  return Status::ok();
+}
+
 void RealDriver::remove(int fd) {
   KZ_ASSERT(registered_ > 0);
   int rc = epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);

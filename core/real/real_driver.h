@@ -51,6 +51,9 @@ class RealDriver final : public rt::Driver {
 
   // REQUIRES: `fd` not registered yet; `pollable` outlives the registration.
   Status add(int fd, uint32_t events, Pollable* pollable);
+  // REQUIRES: `fd` registered by add(). Replaces its event mask (epoll re-checks readiness, so an
+  // event already true is reported at once).
+  Status modify(int fd, uint32_t events, Pollable* pollable);
   // REQUIRES: `fd` registered; call before closing the fd.
   void remove(int fd);
 
