@@ -328,10 +328,17 @@ void Client::writer_loop(std::shared_ptr<Connection> conn) {
   std::string batch;
   while (!c->broken) {
     batch.clear();
+    if (c->writing) {  // a caller is writing through: wait for it (it wakes us when done)
+      Cond idle(writer_waiters_, [c] { return !c->writing || c->broken; });
+      c->writer_waits_idle = true;
+      rt::wait_for(*env_.sched, idle, kNoTimeout);
+      c->writer_waits_idle = false;
+      continue;
+    }
     if (outgoing_.empty()) {
       int64_t idle_ns = env_.clock->now_ns() - c->last_send_ns;
       if (idle_ns < ping_interval_ns) {
-        Cond work(writer_waiters_, [this, c] { return !outgoing_.empty() || c->broken; });
+        Cond work(writer_waiters_, [this, c] { return (!outgoing_.empty() && !c->writing) || c->broken; });
         rt::wait_for(*env_.sched, work, ping_interval_ns - idle_ns);
         continue;
       }
@@ -347,18 +354,26 @@ void Client::writer_loop(std::shared_ptr<Connection> conn) {
         outgoing_.pop_front();
       }
     }
-    c->last_send_ns = env_.clock->now_ns();
-    Status st =
-        c->stream->write_all(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(batch.data()), batch.size()));
-    if (!st.is_ok()) {
-      if (!c->broken) {
-        env_.log.debug(options_.log_component, "session 0x{:x}: write: {}", session_id_, st.to_string());
-      }
-      c->broken = true;
-      c->stream->close();  // wakes the reader
-      break;
-    }
+    if (!write_batch(c, batch)) break;
   }
+}
+
+bool Client::write_batch(Connection* c, const std::string& batch) {
+  KZ_ASSERT(!c->writing);
+  c->writing = true;
+  c->last_send_ns = env_.clock->now_ns();
+  Status st =
+      c->stream->write_all(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(batch.data()), batch.size()));
+  c->writing = false;
+  if (!st.is_ok()) {
+    if (!c->broken) {
+      env_.log.debug(options_.log_component, "session 0x{:x}: write: {}", session_id_, st.to_string());
+    }
+    c->broken = true;
+    c->stream->close();  // wakes the reader
+    return false;
+  }
+  return true;
 }
 
 Status Client::handle_frame(std::string_view frame, uint64_t connection) {
@@ -464,7 +479,22 @@ Client::Reply Client::call(Request request, int64_t timeout_ns) {
   request.promise.emplace(std::move(promise));
   const uint64_t seq = request.seq;
   outgoing_.push_back(std::move(request));
-  wake_writer();
+  if (conn_ != nullptr && !conn_->broken && !conn_->writing && outgoing_.size() == 1) {
+    // Nothing queued and nobody writing: this fiber writes its own request (it waits for the reply
+    // anyway) instead of waking the writer fiber for it, one switch and one timer less per call.
+    std::shared_ptr<Connection> conn = conn_;
+    Request& r = outgoing_.front();
+    std::string frame = std::move(r.frame);
+    r.frame = std::string();
+    in_flight_.push_back(std::move(r));  // in flight before the bytes leave (see writer_loop)
+    outgoing_.pop_front();
+    write_batch(conn.get(), frame);
+    // The writer needs waking only for what was queued meanwhile, a failed write, or if it waits
+    // for this write to end.
+    if (!outgoing_.empty() || conn->broken || conn->writer_waits_idle) wake_writer();
+  } else {
+    wake_writer();
+  }
   if (!future.wait_for(remaining())) {
     // Not sent yet: withdraw it, so it will not run. Sent: its outcome is unknown.
     for (auto it = outgoing_.begin(); it != outgoing_.end(); ++it) {

@@ -202,6 +202,8 @@ class Client : public std::enable_shared_from_this<Client> {
     std::unique_ptr<io::Stream> stream;
     uint64_t number = 0;
     bool broken = false;
+    bool writing = false;  // a write_all is in progress (writer fiber or a caller writing through)
+    bool writer_waits_idle = false;  // the writer fiber waits for a caller's write to end
     int64_t last_send_ns = 0;
     rt::Event writer_done;
   };
@@ -213,6 +215,8 @@ class Client : public std::enable_shared_from_this<Client> {
   // Handshake on a fresh stream: false to try the next server; sets kExpired when told so.
   bool handshake(io::Stream& stream, FrameReader& reader, int64_t timeout_ns);
   void run_connection(std::unique_ptr<io::Stream> stream, FrameReader& reader);
+  // Writes `batch` on `c` (c->writing set meanwhile); on failure marks it broken and closes it.
+  bool write_batch(Connection* c, const std::string& batch);
   void expire();
   void writer_loop(std::shared_ptr<Connection> conn);
   Status handle_frame(std::string_view frame, uint64_t connection);
