@@ -37,30 +37,27 @@ int64_t RealDriver::now_ns() {
   return static_cast<int64_t>(ts.tv_sec) * kNsPerSec + ts.tv_nsec;
 }
 
-Status RealDriver::add(int fd, uint32_t events, Pollable* pollable) {
+Status RealDriver::control(int op, int fd, uint32_t events, Pollable* pollable) {
   KZ_ASSERT(fd >= 0);
   KZ_ASSERT(pollable != nullptr);
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = pollable;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    return net_error(errno, "epoll_ctl add", "fd " + std::to_string(fd));
+  if (epoll_ctl(epoll_fd_, op, fd, &ev) != 0) {
+    return net_error(errno, op == EPOLL_CTL_ADD ? "epoll_ctl add" : "epoll_ctl mod", "fd " + std::to_string(fd));
   }
+  return Status::ok();
+}
+
+Status RealDriver::add(int fd, uint32_t events, Pollable* pollable) {
+  KZ_RETURN_IF_ERROR(control(EPOLL_CTL_ADD, fd, events, pollable));
   registered_++;
   registrations_total_++;
   return Status::ok();
 }
 
 Status RealDriver::modify(int fd, uint32_t events, Pollable* pollable) {
-  KZ_ASSERT(fd >= 0);
-  KZ_ASSERT(pollable != nullptr);
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = pollable;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
-    return net_error(errno, "epoll_ctl mod", "fd " + std::to_string(fd));
-  }
-  return Status::ok();
+  return control(EPOLL_CTL_MOD, fd, events, pollable);
 }
 
 void RealDriver::remove(int fd) {

@@ -70,6 +70,7 @@ class RealDriver final : public rt::Driver {
   uint64_t epoll_waits() const { return epoll_waits_; }
 
  private:
+  Status control(int op, int fd, uint32_t events, Pollable* pollable);  // epoll_ctl ADD or MOD
   explicit RealDriver(int epoll_fd) : epoll_fd_(epoll_fd) {}
   // Waits up to `timeout_ns` (-1: forever, 0: don't block) and dispatches what is ready.
   void wait_and_dispatch(int64_t timeout_ns);

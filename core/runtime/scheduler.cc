@@ -348,9 +348,7 @@ TimerId Scheduler::add_timer(int64_t deadline_ns, std::function<void()> callback
   s.callback = std::move(callback);
   s.owner = owner;
   heap_.push_back(HeapEntry{deadline_ns, s.seq, slot});
-  std::push_heap(heap_.begin(), heap_.end(), [](const HeapEntry& a, const HeapEntry& b) {
-    return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
-  });
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
   timers_live_++;
   return TimerId{slot, s.seq};
 }
@@ -374,19 +372,14 @@ bool Scheduler::cancel_timer(TimerId id) {
 
 void Scheduler::compact_heap() {
   std::erase_if(heap_, [this](const HeapEntry& e) { return timer_slots_[e.slot].seq != e.seq; });
-  std::make_heap(heap_.begin(), heap_.end(), [](const HeapEntry& a, const HeapEntry& b) {
-    return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
-  });
+  std::make_heap(heap_.begin(), heap_.end(), Later{});
 }
 
 int64_t Scheduler::next_deadline() {
-  auto cmp = [](const HeapEntry& a, const HeapEntry& b) {
-    return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
-  };
   while (!heap_.empty()) {
     const HeapEntry& top = heap_.front();
     if (timer_slots_[top.slot].seq == top.seq) return top.deadline_ns;
-    std::pop_heap(heap_.begin(), heap_.end(), cmp);  // cancelled: discard lazily
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});  // cancelled: discard lazily
     heap_.pop_back();
   }
   return kNever;
@@ -394,11 +387,8 @@ int64_t Scheduler::next_deadline() {
 
 bool Scheduler::fire_one_due_timer(int64_t now_ns) {
   if (next_deadline() > now_ns) return false;
-  auto cmp = [](const HeapEntry& a, const HeapEntry& b) {
-    return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
-  };
   HeapEntry top = heap_.front();
-  std::pop_heap(heap_.begin(), heap_.end(), cmp);
+  std::pop_heap(heap_.begin(), heap_.end(), Later{});
   heap_.pop_back();
   TimerSlot& s = timer_slots_[top.slot];
   std::function<void()> cb = std::move(s.callback);

@@ -156,6 +156,12 @@ class Scheduler {
     uint64_t seq;
     uint32_t slot;
   };
+  // The timer heap is a min-heap on (deadline, sequence); std::*_heap take "a comes after b".
+  struct Later {
+    bool operator()(const HeapEntry& a, const HeapEntry& b) const {
+      return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
+    }
+  };
 
   void switch_to(Fiber* fiber);  // resumes `fiber` until it parks or ends
   void switch_out(Fiber* fiber);  // from inside `fiber`: back to whoever resumed it

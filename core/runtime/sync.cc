@@ -77,7 +77,6 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
     Fiber* self;
     bool timed_out = false;
   } timeout{sched, self};
-  const bool& timed_out = timeout.timed_out;
   TimerId timer;
   if (timeout_ns > 0) {
     timer = sched.add_timer(deadline_after(sched.now_ns(), timeout_ns), [t = &timeout] {
@@ -112,7 +111,7 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
     sched.park();
     ready = first_ready();
     if (ready >= 0) return ready;
-    if (timed_out) return -1;
+    if (timeout.timed_out) return -1;
   }
 }
 

@@ -52,10 +52,6 @@ bool valid_record_at(std::span<const uint8_t> data, uint64_t offset, uint64_t pr
   return true;
 }
 
-bool all_zero(std::span<const uint8_t> data) {
-  return std::all_of(data.begin(), data.end(), [](uint8_t b) { return b == 0; });
-}
-
 // Offset one past the last non-zero byte (0 if there is none).
 uint64_t nonzero_end(std::span<const uint8_t> data) {
   uint64_t end = data.size();
@@ -189,8 +185,10 @@ Status TxnLog::recover_file(size_t index, bool last, uint64_t* prev_zxid) {
   file.size_bytes = offset;
   if (offset == data.size()) return Status::ok();
   bool prealloc = options_.prealloc_bytes > 0;
-  // Preallocated zeros after the last record: the end of the log.
-  if (prealloc && all_zero(bytes.subspan(offset))) return Status::ok();
+  // With preallocation the log's content ends at its last non-zero byte; zeros after the last
+  // record are the end of the log.
+  uint64_t probe_end = prealloc ? nonzero_end(bytes) : data.size();
+  if (probe_end <= offset) return Status::ok();
   // A bad record at `offset`. Is anything valid after it? Then it is not a tail.
   uint64_t bad_offset = offset;
   if (!last) {
@@ -198,7 +196,6 @@ Status TxnLog::recover_file(size_t index, bool last, uint64_t* prev_zxid) {
                   fmt::format("{}: bad record at offset {} (not the last log file)", path, bad_offset));
   }
   // A record has non-zero bytes (its zxid) in its first kRecordHeaderBytes: none starts in a zero tail.
-  uint64_t probe_end = prealloc ? nonzero_end(bytes) : data.size();
   for (uint64_t probe = bad_offset + 1; probe < probe_end && probe + kRecordHeaderBytes <= data.size(); probe++) {
     if (valid_record_at(bytes, probe, *prev_zxid, options_.record_bytes_max, &zxid, &record_bytes)) {
       return Status(Code::kCorruption,
