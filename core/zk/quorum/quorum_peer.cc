@@ -30,6 +30,8 @@ QuorumPeer::QuorumPeer(io::Env env, QuorumConfig config, StateMachine& state_mac
       sm_(state_machine),
       inbox_(*env_.sched, kInboxCapacity),
       work_(*env_.sched),
+      flush_wanted_(*env_.sched),
+      flusher_exited_(*env_.sched),
       serving_event_(*env_.sched) {
   KZ_ASSERT_MSG(config_.server(config_.my_id) != nullptr, fmt::format("myid {} is not a server.N", config_.my_id));
   KZ_ASSERT(config_.tick_time_ms > 0);
@@ -176,12 +178,27 @@ Status QuorumPeer::run_incarnation() {
   while (inbox_.try_recv().has_value()) {
   }
   ticks_pending_ = 0;
+  pending_.clear();
+  appended_seq_ = flushed_seq_ = 0;
+  flush_status_ = Status::ok();
+  flusher_stop_ = false;
+  flusher_running_ = true;
+  flusher_exited_.reset();
+  env_.spawn("zab-flush", [this] { flusher_fiber(); });
+  Status s = serve();
+  stop_flusher();  // it may be inside log_->flush(): the log must outlive it
+  pending_.clear();
+  return s;
+}
+
+Status QuorumPeer::serve() {
   for (;;) {
-    while (core_->has_ready()) KZ_RETURN_IF_ERROR(handle_ready(core_->take_ready()));
+    KZ_RETURN_IF_ERROR(take_readies());
     settle_after_ready();
     KZ_RETURN_IF_ERROR(maybe_snapshot());
     rt::wait_any(*env_.sched, {&inbox_, &work_});
     work_.reset();
+    KZ_RETURN_IF_ERROR(flush_status_);
     while (std::optional<Input> in = inbox_.try_recv()) {
       if (in->kind == Input::Kind::kMessage) {
         core_->step(in->message);
@@ -193,7 +210,88 @@ Status QuorumPeer::run_incarnation() {
   }
 }
 
+Status QuorumPeer::take_readies() {
+  for (;;) {
+    complete_durable();
+    if (!core_->has_ready()) return Status::ok();
+    if (core_->ready_only_appends()) {
+      KZ_RETURN_IF_ERROR(start_pipelined(core_->take_ready()));
+    } else {
+      // Epochs, TRUNC, snapshots: strictly after everything before them is durable and sent.
+      KZ_RETURN_IF_ERROR(drain_pipeline());
+      if (!core_->ready_only_appends()) KZ_RETURN_IF_ERROR(handle_ready(core_->take_ready()));
+    }
+  }
+}
+
+Status QuorumPeer::start_pipelined(Ready ready) {
+  Pending p;
+  // Messages leave in the core's order: this Ready's only once every earlier one's are out.
+  bool earlier_sent = std::all_of(pending_.begin(), pending_.end(),
+                                  [](const Pending& q) { return q.sent == q.ready.messages.size(); });
+  p.sent = earlier_sent ? early_messages(ready) : 0;
+  for (size_t i = 0; i < p.sent; i++) enqueue(ready.messages[i]);
+  if (!ready.storage.empty()) {
+    for (const StorageOp& op : ready.storage) KZ_RETURN_IF_ERROR(log_->append(op.entry.zxid, op.entry.data));
+    p.flush_seq = ++appended_seq_;
+    flush_wanted_.set();
+  }
+  deliver(ready);
+  p.ready = std::move(ready);
+  pending_.push_back(std::move(p));
+  return Status::ok();
+}
+
+void QuorumPeer::complete_durable() {
+  while (!pending_.empty() && pending_.front().flush_seq <= flushed_seq_) {
+    Pending& p = pending_.front();
+    for (size_t i = p.sent; i < p.ready.messages.size(); i++) enqueue(p.ready.messages[i]);
+    pending_.pop_front();
+    core_->advance();
+  }
+}
+
+Status QuorumPeer::drain_pipeline() {
+  while (!pending_.empty()) {
+    KZ_RETURN_IF_ERROR(flush_status_);
+    complete_durable();
+    if (pending_.empty()) break;
+    work_.wait();
+    work_.reset();
+  }
+  return flush_status_;
+}
+
+void QuorumPeer::flusher_fiber() {
+  while (!flusher_stop_) {
+    if (flushed_seq_ == appended_seq_) {
+      flush_wanted_.wait();
+      flush_wanted_.reset();
+      continue;
+    }
+    uint64_t target = appended_seq_;  // one fsync for every append written so far (group commit)
+    Status s = log_->flush();
+    if (!s.is_ok()) {
+      flush_status_ = s.with_context("txn log fsync");
+      work_.set();
+      break;
+    }
+    KZ_ASSERT(target >= flushed_seq_);
+    flushed_seq_ = target;
+    work_.set();
+  }
+  flusher_running_ = false;
+  flusher_exited_.set();
+}
+
+void QuorumPeer::stop_flusher() {
+  flusher_stop_ = true;
+  flush_wanted_.set();
+  while (flusher_running_) flusher_exited_.wait();
+}
+
 Status QuorumPeer::handle_ready(Ready ready) {
+  KZ_ASSERT(pending_.empty());
   // 0. An established leader's PROPOSALs and COMMITs acknowledge nothing of its own: they leave
   //    before its fsync, so the leader's and the followers' fsyncs overlap (ZooKeeper's leader also
   //    logs and sends in parallel). The leader's own ack still counts only at advance(), after the
@@ -204,6 +302,13 @@ Status QuorumPeer::handle_ready(Ready ready) {
   KZ_RETURN_IF_ERROR(persist(ready.storage));
   // 2. Then send.
   for (size_t i = early; i < ready.messages.size(); i++) enqueue(ready.messages[i]);
+  // 3. and 4.
+  deliver(ready);
+  core_->advance();
+  return Status::ok();
+}
+
+void QuorumPeer::deliver(Ready& ready) {
   // 3. Apply, in zxid order.
   for (const Entry& e : ready.committed) apply_committed(e);
   // 4. Hand the rest to the server layer.
@@ -226,8 +331,10 @@ Status QuorumPeer::handle_ready(Ready ready) {
     syncs_.erase(it);
   }
   for (const ZabEvent& e : ready.events) report_event(e);
-  core_->advance();
-  return Status::ok();
+  // What the server layer needs no more: a pending Ready keeps only its messages.
+  ready.committed.clear();
+  ready.forwarded.clear();
+  ready.app_messages.clear();
 }
 
 size_t QuorumPeer::early_messages(const Ready& ready) const {

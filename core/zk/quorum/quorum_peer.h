@@ -2,7 +2,8 @@
 // ports, dials its peers (one outgoing stream per peer and channel, with reconnect backoff),
 // frames messages (zab_codec.h), persists what each Ready asks through the TxnLog, the snapshot
 // store and the epoch files BEFORE sending what it says to send, applies committed transactions to
-// the StateMachine, drives ticks from env.clock, takes snapshots every ~snapCount transactions,
+// the StateMachine (pipelined: while a zab-flush fiber fsyncs one batch of appends, the next Readies
+// are taken and committed entries applied; see zab_core.h, "Pipelining"), drives ticks from env.clock, takes snapshots every ~snapCount transactions,
 // purges old files, and reports cluster events ("leader_elected", "following", "looking", "sync",
 // "stepped_down") through env.log.event.
 //
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -94,9 +96,28 @@ class QuorumPeer {
   };
   struct Link;  // an outgoing stream to one peer on one channel
 
+  // A Ready taken from the core whose appends may still wait for their fsync (pipelining: see
+  // zab_core.h). Oldest first in pending_.
+  struct Pending {
+    Ready ready;
+    size_t sent = 0;         // how many of ready.messages have been sent
+    uint64_t flush_seq = 0;  // durable once flushed_seq_ >= flush_seq (0: no storage)
+  };
+
   void main_fiber();
   Status run_incarnation();
+  Status serve();
   Status recover(DurableState* durable);
+  // Takes every Ready the core has: pipelined ones start (appends written, fsync requested), any
+  // other waits for the pipeline to drain and is handled whole (handle_ready).
+  Status take_readies();
+  Status start_pipelined(Ready ready);
+  // Sends the late messages of, and advances, the oldest Readies whose fsync has completed.
+  void complete_durable();
+  Status drain_pipeline();
+  void deliver(Ready& ready);  // steps 3 and 4 of the Ready contract
+  void flusher_fiber();
+  void stop_flusher();
   Status handle_ready(Ready ready);
   Status persist(const std::vector<StorageOp>& ops);
   // How many of `ready`'s first messages may leave before its storage is durable (handle_ready).
@@ -123,6 +144,14 @@ class QuorumPeer {
 
   rt::Channel<Input> inbox_;
   rt::Event work_;
+  std::deque<Pending> pending_;
+  uint64_t appended_seq_ = 0;  // Readies with appends started this incarnation
+  uint64_t flushed_seq_ = 0;   // ... of which a completed fsync covers the first flushed_seq_
+  Status flush_status_;        // a failed fsync ends the incarnation
+  rt::Event flush_wanted_;
+  rt::Event flusher_exited_;
+  bool flusher_running_ = false;
+  bool flusher_stop_ = false;
   rt::Event serving_event_;
   uint64_t ticks_pending_ = 0;
   std::map<std::pair<ServerId, Channel>, std::unique_ptr<Link>> links_;

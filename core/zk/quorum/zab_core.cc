@@ -18,12 +18,12 @@ ZabCore::ZabCore(ZabOptions options, DurableState durable, SnapshotFn snapshot_f
   current_epoch_ = durable.current_epoch;
   accepted_epoch_ = std::max(durable.accepted_epoch, durable.current_epoch);
   log_base_ = durable.snapshot_zxid;
-  commit_ = applied_ = applied_pending_ = durable.snapshot_zxid;
+  commit_ = applied_ = durable.snapshot_zxid;
   for (Entry& e : durable.log) {
     KZ_ASSERT_MSG(e.zxid > last_zxid(), fmt::format("recovered log not ascending at {:#x}", e.zxid));
     log_.push_back(std::move(e));
   }
-  durable_ = durable_pending_ = last_zxid();
+  durable_ = last_zxid();
   start_looking("startup");
 }
 
@@ -85,8 +85,7 @@ void ZabCore::truncate_after(Zxid zxid) {
   KZ_ASSERT_MSG(zxid >= commit_, fmt::format("truncate to {:#x} below commit {:#x}", zxid, commit_));
   KZ_ASSERT(zxid >= log_base_);
   while (!log_.empty() && log_.back().zxid > zxid) log_.pop_back();
-  durable_ = std::min(durable_, zxid);
-  durable_pending_ = std::min(durable_pending_, zxid);
+  clamp_durable(zxid);
   StorageOp op;
   op.kind = StorageOp::Kind::kTruncate;
   op.zxid = zxid;
@@ -118,25 +117,39 @@ void ZabCore::fail_syncs() {
   local_syncs_.clear();
 }
 
+void ZabCore::clamp_durable(Zxid zxid) {
+  durable_ = std::min(durable_, zxid);
+  for (Handed& h : handed_) h.durable = std::min(h.durable, zxid);
+}
+
+bool ZabCore::ready_only_appends() const {
+  return std::all_of(ready_.storage.begin(), ready_.storage.end(),
+                     [](const StorageOp& op) { return op.kind == StorageOp::Kind::kAppend; });
+}
+
 Ready ZabCore::take_ready() {
-  durable_pending_ = last_zxid();
-  applied_pending_ = commit_;
+  Handed h;
+  h.durable = last_zxid();
   for (const StorageOp& op : ready_.storage) {
-    if (op.kind == StorageOp::Kind::kCurrentEpoch) current_epoch_pending_ = true;
+    if (op.kind == StorageOp::Kind::kCurrentEpoch) h.current_epoch = op.epoch;
   }
+  KZ_ASSERT_MSG(handed_.empty() || ready_only_appends(),
+                fmt::format("a Ready with non-append storage taken with {} in flight", handed_.size()));
+  handed_.push_back(h);
+  applied_ = commit_;
   Ready out = std::move(ready_);
   ready_ = Ready();
   return out;
 }
 
 void ZabCore::advance() {
-  KZ_ASSERT(durable_pending_ >= durable_ || durable_pending_ <= last_zxid());
-  durable_ = durable_pending_;
-  applied_ = applied_pending_;
-  if (current_epoch_pending_) {
-    current_epoch_pending_ = false;
-    current_epoch_durable_ = true;
-  }
+  KZ_ASSERT_MSG(!handed_.empty(), "advance() without a Ready taken");
+  Handed h = handed_.front();
+  handed_.pop_front();
+  KZ_ASSERT_MSG(h.durable <= last_zxid(),
+                fmt::format("durable {:#x} beyond the log end {:#x}", h.durable, last_zxid()));
+  durable_ = h.durable;
+  if (h.current_epoch != 0 && h.current_epoch == current_epoch_) current_epoch_durable_ = true;
   if (state_ == PeerState::kLeading && discovery_done_ && current_epoch_durable_ &&
       !newleader_acks_.contains(opts_.my_id)) {
     newleader_acks_.insert(opts_.my_id);  // our own history and currentEpoch are durable now

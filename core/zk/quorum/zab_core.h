@@ -31,10 +31,22 @@
 //      One exception: an established leader whose storage ops are all appends may send a leading
 //      run of PROPOSAL / COMMIT messages before its fsync (they acknowledge nothing of its own; a
 //      COMMIT only reflects acks already durable, the leader's own counting from advance());
-//   3. apply `ready.committed` to the state machine, in order (each zxid exactly once);
+//   3. apply `ready.committed` to the state machine, in order (each zxid exactly once), before
+//      anything else reaches the core (take_ready() counts them as applied);
 //   4. deliver `forwarded`, `app_messages`, resolve `syncs_done` / `syncs_failed`, log `events`;
 //   5. call advance(): the core then counts its own log entries and epoch as durable.
 // The core produces nothing else between take_ready() and advance() that depends on durability.
+//
+// Pipelining (QuorumPeer): Readies whose storage ops are all appends (ready_only_appends()) may
+// overlap. The caller may take the next Ready and step inputs while earlier ones wait for their
+// fsync, provided that
+//   - advance() is called once per Ready, in the order they were taken, each after its storage is
+//     durable (a log fsync covers every append written before it);
+//   - messages leave in the order the core produced them (across Readies too): a Ready's messages
+//     wait for every earlier Ready's, and its non-early messages for its own fsync;
+//   - committed entries are applied in order as soon as their Ready is taken. That is safe before
+//     the local fsync: a committed entry is durable on a quorum (acks count only after fsyncs).
+// A Ready with any other storage op is handled only after every earlier Ready was advanced.
 #pragma once
 
 #include <cstdint>
@@ -136,8 +148,12 @@ class ZabCore {
 
   // ---- Outputs
   bool has_ready() const { return !ready_.empty(); }
+  // True if every storage op of the Ready being built is an append (it may be pipelined).
+  bool ready_only_appends() const;
   Ready take_ready();
   void advance();
+  // Readies taken and not yet advanced.
+  size_t readies_in_flight() const { return handed_.size(); }
 
   // ---- Queries
   PeerState state() const { return state_; }
@@ -228,23 +244,28 @@ class ZabCore {
   void persist_accepted_epoch(uint32_t epoch);
   void persist_current_epoch(uint32_t epoch);
   void trim_log();
+  void clamp_durable(Zxid zxid);  // TRUNC / SNAP: nothing beyond zxid is (or will be) durable
 
   ZabOptions opts_;
   SnapshotFn snapshot_fn_;
   Ready ready_;
 
+  // A Ready handed out by take_ready() and not yet advanced: what advance() will count durable.
+  struct Handed {
+    Zxid durable = 0;            // the log's end when it was taken
+    uint32_t current_epoch = 0;  // a currentEpoch write it carries (0: none)
+  };
+
   // Durable state (as requested; `*_durable_` once advance() confirmed it).
   uint32_t accepted_epoch_ = 0;
   uint32_t current_epoch_ = 0;
   bool current_epoch_durable_ = true;
-  bool current_epoch_pending_ = false;  // a write is in the Ready handed out
   std::deque<Entry> log_;  // entries after log_base_
   Zxid log_base_ = 0;      // entries <= base are only in the state machine (and its snapshots)
   Zxid durable_ = 0;       // last entry known durable locally
-  Zxid durable_pending_ = 0;
+  std::deque<Handed> handed_;  // oldest first
   Zxid commit_ = 0;
-  Zxid applied_ = 0;
-  Zxid applied_pending_ = 0;
+  Zxid applied_ = 0;       // the caller applies a Ready's committed entries as soon as it takes it
 
   PeerState state_ = PeerState::kLooking;
   ServerId leader_ = 0;

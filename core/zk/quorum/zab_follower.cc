@@ -114,7 +114,7 @@ void ZabCore::follower_step(const Message& m) {
       log_.clear();
       log_base_ = m.zxid;
       commit_ = m.zxid;
-      durable_ = std::min(durable_, m.zxid);
+      clamp_durable(m.zxid);
       return;
     }
     case MsgType::kProposal:

@@ -7,12 +7,17 @@
 //   - agreement: every server's applied sequence is a prefix of one reference sequence (the
 //     longest seen), so nothing committed is ever replaced or lost;
 //   - no protocol violation was ever detected by a core.
+// With `pipelined`, servers handle Readies as QuorumPeer does (zab_core.h, "Pipelining"): appends
+// are written but become durable only at a later, random flush (a crash before it loses them), the
+// next Readies are taken meanwhile, committed entries are applied at once, and messages leave in
+// order, non-early ones only after their Ready's flush.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -100,6 +105,14 @@ class ModelCluster {
     std::vector<uint64_t> syncs_done;
     std::vector<uint64_t> syncs_failed;
     std::vector<ZabEvent> events;
+    // Pipelined handling: Readies taken, not yet advanced; appends not yet flushed (lost on crash).
+    struct Pending {
+      Ready ready;
+      size_t sent = 0;
+      bool durable = false;
+    };
+    std::deque<Pending> pending;
+    std::vector<Entry> unflushed;
   };
 
   ModelCluster(size_t n, uint64_t seed, ZabOptions base = {}) : rng_(seed), base_(base) {
@@ -124,6 +137,8 @@ class ModelCluster {
   const std::map<uint32_t, ServerId>& leaders_by_epoch() const { return leaders_by_epoch_; }
   uint32_t snapshot_every = 5;     // entries applied between model snapshots
   uint32_t tick_every_steps = 10;  // steps per tick
+  bool pipelined = false;
+  double flush_chance = 0.3;       // pipelined: chance per step that a server's fsync completes
 
   // ---- Faults
   void crash(ServerId id) {
@@ -131,6 +146,8 @@ class ModelCluster {
     if (!s.up) return;
     s.up = false;
     s.core.reset();
+    s.pending.clear();
+    s.unflushed.clear();  // written, never fsynced
   }
   void restart(ServerId id) {
     Server& s = server(id);
@@ -162,6 +179,13 @@ class ModelCluster {
       for (auto& s : servers_) {
         if (!s->up) continue;
         s->core->tick();
+        drain(*s);
+      }
+    }
+    if (pipelined) {
+      for (auto& s : servers_) {
+        if (!s->up || s->pending.empty() || !rng_.chance(flush_chance)) continue;
+        flush(*s);
         drain(*s);
       }
     }
@@ -198,7 +222,55 @@ class ModelCluster {
     return r.is_ok() ? *r : 0;
   }
   void drain(Server& s, bool crash_before_send = false) {
-    while (s.up && s.core->has_ready()) handle(s, crash_before_send);
+    while (s.up && s.core->has_ready()) {
+      if (pipelined && !crash_before_send && s.core->ready_only_appends()) {
+        take_pipelined(s);
+        continue;
+      }
+      // Anything else waits for every earlier Ready (crash_before_send: the server dies after
+      // persisting everything it was handed).
+      flush(s);
+      if (s.core->has_ready()) handle(s, crash_before_send);
+    }
+  }
+  // Pipelined: takes one Ready whose storage ops are all appends, as QuorumPeer::start_pipelined.
+  void take_pipelined(Server& s) {
+    Server::Pending p;
+    if (!s.pending.empty()) overlapped_takes_++;
+    p.ready = s.core->take_ready();
+    Ready& r = p.ready;
+    bool earlier_sent = std::all_of(s.pending.begin(), s.pending.end(),
+                                    [](const Server::Pending& q) { return q.sent == q.ready.messages.size(); });
+    if (earlier_sent && s.core->state() == PeerState::kLeading && s.core->serving()) {
+      while (p.sent < r.messages.size() &&
+             (r.messages[p.sent].type == MsgType::kProposal || r.messages[p.sent].type == MsgType::kCommit)) {
+        send(r.messages[p.sent++]);
+      }
+    }
+    for (const StorageOp& op : r.storage) s.unflushed.push_back(op.entry);
+    p.durable = r.storage.empty();
+    deliver(s, r);
+    s.pending.push_back(std::move(p));
+    complete(s);
+  }
+  // Pipelined: an fsync completes, covering every append written so far.
+  void flush(Server& s) {
+    for (Entry& e : s.unflushed) {
+      if (!s.disk.log.empty()) KZ_ASSERT(e.zxid > s.disk.log.back().zxid);
+      s.disk.log.push_back(std::move(e));
+    }
+    s.unflushed.clear();
+    for (auto& p : s.pending) p.durable = true;
+    complete(s);
+  }
+  // Pipelined: the oldest durable Readies send their late messages and are advanced, in order.
+  void complete(Server& s) {
+    while (s.up && !s.pending.empty() && s.pending.front().durable) {
+      Server::Pending& p = s.pending.front();
+      for (size_t i = p.sent; i < p.ready.messages.size(); i++) send(p.ready.messages[i]);
+      s.pending.pop_front();
+      s.core->advance();
+    }
   }
   // Handles one Ready of `s`; with crash_before_send the server dies after persisting.
   void handle(Server& s, bool crash_before_send) {
@@ -209,12 +281,19 @@ class ModelCluster {
       return;
     }
     for (Message& m : r.messages) send(std::move(m));
+    deliver(s, r);
+    s.core->advance();
+  }
+  // Steps 3 and 4 of the Ready contract, and the model's snapshots.
+  void deliver(Server& s, Ready& r) {
     for (const Entry& e : r.committed) apply(s, e);
     for (Forwarded& f : r.forwarded) s.forwarded.push_back(std::move(f.data));
     s.syncs_done.insert(s.syncs_done.end(), r.syncs_done.begin(), r.syncs_done.end());
     s.syncs_failed.insert(s.syncs_failed.end(), r.syncs_failed.begin(), r.syncs_failed.end());
     for (ZabEvent& e : r.events) on_event(s, std::move(e));
-    s.core->advance();
+    r.committed.clear();
+    r.forwarded.clear();
+    r.events.clear();
     if (s.applied.size() >= s.disk.snapshot.size() + snapshot_every) {
       s.disk.snapshot = s.applied;
       s.disk.snapshot_zxid = s.applied.back().zxid;
@@ -223,6 +302,9 @@ class ModelCluster {
     violations_ += s.core->violations() > 0 ? 1 : 0;
   }
   uint64_t violations() const { return violations_; }
+  // Pipelined runs: Readies taken while earlier ones waited; entries applied before their local fsync.
+  uint64_t overlapped_takes() const { return overlapped_takes_; }
+  uint64_t applied_before_own_fsync() const { return applied_before_own_fsync_; }
   uint64_t elections() const { return leaders_by_epoch_.size(); }
   bool failed() const { return failed_; }
 
@@ -297,6 +379,9 @@ class ModelCluster {
   }
 
   void apply(Server& s, const Entry& e) {
+    if (std::any_of(s.unflushed.begin(), s.unflushed.end(), [&](const Entry& u) { return u.zxid == e.zxid; })) {
+      applied_before_own_fsync_++;
+    }
     if (!s.applied.empty()) {
       EXPECT_GT(e.zxid, s.applied.back().zxid) << "server " << s.id << " applied out of order";
       if (e.zxid <= s.applied.back().zxid) failed_ = true;
@@ -345,6 +430,8 @@ class ModelCluster {
   std::vector<Entry> reference_;
   std::map<uint32_t, ServerId> leaders_by_epoch_;
   uint64_t violations_ = 0;
+  uint64_t overlapped_takes_ = 0;
+  uint64_t applied_before_own_fsync_ = 0;
   bool failed_ = false;
 };
 
