@@ -93,13 +93,12 @@ void ZabCore::truncate_after(Zxid zxid) {
 }
 
 void ZabCore::trim_log() {
-  auto applied_end =
-      std::upper_bound(log_.begin(), log_.end(), applied_, [](Zxid z, const Entry& e) { return z < e.zxid; });
-  size_t applied_count = static_cast<size_t>(applied_end - log_.begin());
-  while (applied_count > opts_.diff_entries_max) {
+  // Applied entries are a prefix of the log, so more than diff_entries_max of them are kept exactly
+  // when the entry at that index is applied (O(1) per call; this runs at every advance()).
+  const size_t keep = opts_.diff_entries_max;
+  while (log_.size() > keep && log_[keep].zxid <= applied_) {
     log_base_ = log_.front().zxid;
     log_.pop_front();
-    applied_count--;
   }
 }
 
