@@ -240,7 +240,8 @@ class SimNet {
   Result<std::unique_ptr<io::Stream>> connect(uint32_t host, io::Clock& clock, const io::Address& addr,
                                               int64_t timeout_ns);
   Result<size_t> read(uint64_t conn_id, int side, std::span<uint8_t> buf, int64_t deadline_ns);
-  Result<size_t> write(uint64_t conn_id, int side, std::span<const uint8_t> data);
+  // `block`: wait while the window is full (write_some); otherwise take what fits, maybe nothing.
+  Result<size_t> write(uint64_t conn_id, int side, std::span<const uint8_t> data, bool block);
   void close_end(uint64_t conn_id, int side);
   void release_stream(uint64_t conn_id, int side);
   Result<std::unique_ptr<io::Stream>> accept(uint64_t listener_id, io::Clock& clock);

@@ -39,7 +39,11 @@ class SimStream final : public io::Stream {
   }
   Result<size_t> write_some(std::span<const uint8_t> buf) override {
     if (closed_) return Status(Code::kClosed, "write on closed stream to " + peer_.to_string());
-    return net_.write(conn_id_, side_, buf);
+    return net_.write(conn_id_, side_, buf, /*block=*/true);
+  }
+  Result<size_t> try_write_some(std::span<const uint8_t> buf) override {
+    if (closed_) return Status(Code::kClosed, "write on closed stream to " + peer_.to_string());
+    return net_.write(conn_id_, side_, buf, /*block=*/false);
   }
   void close() override {
     if (closed_) return;
@@ -248,7 +252,7 @@ Result<size_t> SimNet::read(uint64_t conn_id, int side, std::span<uint8_t> buf, 
   }
 }
 
-Result<size_t> SimNet::write(uint64_t conn_id, int side, std::span<const uint8_t> data) {
+Result<size_t> SimNet::write(uint64_t conn_id, int side, std::span<const uint8_t> data, bool block) {
   for (;;) {
     Conn* c = find_conn(conn_id);
     if (c == nullptr) return Status(Code::kClosed, "write on a closed connection");
@@ -267,6 +271,7 @@ Result<size_t> SimNet::write(uint64_t conn_id, int side, std::span<const uint8_t
       send(*c, side, SegKind::kData, data.first(n));
       return n;
     }
+    if (!block) return size_t{0};
     if (unwinding()) return cancelled_error();
     wait_conn(conn_id, side, /*writers=*/true, kNever);
   }

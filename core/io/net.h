@@ -34,6 +34,9 @@ class Stream {
   virtual Result<size_t> read_some(std::span<uint8_t> buf, int64_t timeout_ns = kNoTimeout) = 0;
   // Writes at least 1 byte of buf (blocks on flow control); returns how many were taken.
   virtual Result<size_t> write_some(std::span<const uint8_t> buf) = 0;
+  // Never blocks: writes what flow control lets through now, possibly 0 bytes. Errors as write_some.
+  // For a fiber that must not wait for the peer (it writes on another's behalf).
+  virtual Result<size_t> try_write_some(std::span<const uint8_t> buf) = 0;
   // Closes both directions; the peer sees EOF once in-flight bytes are delivered. Idempotent.
   virtual void close() = 0;
   virtual const Address& peer() const = 0;

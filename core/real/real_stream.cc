@@ -77,6 +77,19 @@ Result<size_t> RealStream::write_some(std::span<const uint8_t> buf) {
   }
 }
 
+Result<size_t> RealStream::try_write_some(std::span<const uint8_t> buf) {
+  if (fd_ < 0) return Status(Code::kClosed, "write to closed stream to " + peer_.to_string());
+  if (buf.empty()) return size_t{0};
+  for (;;) {
+    ssize_t n = ::send(fd_, buf.data(), buf.size(), MSG_NOSIGNAL);  // the socket is non-blocking
+    if (n >= 0) return static_cast<size_t>(n);
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) return size_t{0};
+    return net_error(err, "write to", peer_.to_string());
+  }
+}
+
 void RealStream::close() {
   if (fd_ < 0) return;
   uint8_t scratch[16 * 1024];

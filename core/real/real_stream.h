@@ -18,6 +18,7 @@ class RealStream final : public io::Stream {
 
   Result<size_t> read_some(std::span<uint8_t> buf, int64_t timeout_ns = kNoTimeout) override;
   Result<size_t> write_some(std::span<const uint8_t> buf) override;
+  Result<size_t> try_write_some(std::span<const uint8_t> buf) override;
   void close() override;
   const io::Address& peer() const override { return peer_; }
   const io::Address& local() const override { return local_; }

@@ -139,6 +139,10 @@ class Scheduler {
   // `owner` (default: the current fiber's group) cancels the timer when killed.
   TimerId add_timer(int64_t deadline_ns, std::function<void()> callback, TaskGroup* owner = nullptr);
   bool cancel_timer(TimerId id);
+  // True while the timer has neither fired nor been cancelled (also by its owner's kill).
+  bool timer_pending(TimerId id) const {
+    return id.valid() && id.slot < timer_slots_.size() && timer_slots_[id.slot].seq == id.seq;
+  }
   size_t timers_pending() const { return timers_live_; }
   uint64_t events() const { return events_; }
   uint64_t context_switches() const { return switches_; }

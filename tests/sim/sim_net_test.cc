@@ -134,6 +134,51 @@ TEST(SimNet, LargeTransferWithFlowControl) {
   EXPECT_GT(partial_writes, 0u);
 }
 
+TEST(SimNet, TryWriteTakesWhatTheWindowAllowsAndNeverBlocks) {
+  Pair p(12);
+  const auto data = pattern(1 << 20, 7);
+  std::vector<uint8_t> received;
+  size_t zero_writes = 0;
+  bool eof = false;
+  p.b.start([&](io::Env& env) {
+    auto l = env.net->listen({"b", kPort});
+    ASSERT_TRUE(l.is_ok());
+    auto s = (*l)->accept();
+    ASSERT_TRUE(s.is_ok());
+    std::vector<uint8_t> buf(8192);
+    for (;;) {
+      auto n = (*s)->read_some(buf);
+      ASSERT_TRUE(n.is_ok()) << n.status().to_string();
+      if (*n == 0) break;
+      received.insert(received.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*n));
+    }
+    eof = true;
+  });
+  p.a.start([&](io::Env& env) {
+    auto s = env.net->connect({"b", kPort});
+    ASSERT_TRUE(s.is_ok());
+    std::span<const uint8_t> rest(data);
+    while (!rest.empty()) {
+      const int64_t before_ns = env.sched->now_ns();
+      auto n = (*s)->try_write_some(rest);
+      ASSERT_TRUE(n.is_ok()) << n.status().to_string();
+      EXPECT_EQ(env.sched->now_ns(), before_ns);  // returned without waiting
+      EXPECT_LE(*n, size_t{256 * 1024});          // never more than the window
+      if (*n == 0) {
+        zero_writes++;
+        env.clock->sleep_for(us_to_ns(50));  // the window is full: let the reader drain it
+      }
+      rest = rest.subspan(*n);
+    }
+    (*s)->close();
+    EXPECT_FALSE((*s)->try_write_some(data).is_ok());  // closed
+  });
+  p.world.run_for(sec_to_ns(60));
+  EXPECT_TRUE(eof);
+  EXPECT_TRUE(received == data);
+  EXPECT_GT(zero_writes, 0u);
+}
+
 TEST(SimNet, ConnectErrors) {
   Pair p(3);
   std::vector<Code> codes;

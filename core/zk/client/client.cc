@@ -285,13 +285,34 @@ void Client::run_connection(std::unique_ptr<io::Stream> stream, FrameReader& rea
   env_.spawn("zk-client-writer", [self, conn] { self->writer_loop(conn); });
 
   // Nothing heard for two thirds of the session timeout: the server is taken for dead (pings
-  // go out after one third of idleness, so a live server always answers in time).
-  const int64_t idle_timeout_ns = ms_to_ns(negotiated_timeout_ms_) * 2 / 3;
+  // go out after one third of idleness, so a live server always answers in time). Each read
+  // would time out idle_timeout_ns after it began waiting; rather than a timer per read (one per
+  // reply), one timer per connection checks the waiting read's deadline and re-arms itself for
+  // it, so it fires about once per idle period (see on_idle_timer).
+  conn->idle_timeout_ns = ms_to_ns(negotiated_timeout_ms_) * 2 / 3;
+  conn->reader = &reader;
+  reader.track_waits(env_.clock, conn->idle_timeout_ns);
+  struct IdleGuard {
+    rt::Scheduler& sched;
+    Connection* c;
+    ~IdleGuard() {
+      sched.cancel_timer(c->idle_timer);
+      c->reader->track_waits(nullptr, kNoTimeout);
+      c->reader = nullptr;
+    }
+  } idle_guard{*env_.sched, conn.get()};
   std::string reason = "connection dropped";
   while (!conn->broken) {
-    Result<std::string_view> frame = reader.next(*conn->stream, idle_timeout_ns);
+    // Not armed (it fired while no read waited): the next read's deadline is idle_timeout_ns
+    // from now.
+    if (!env_.sched->timer_pending(conn->idle_timer)) {
+      arm_idle_timer(conn.get(), env_.clock->deadline_after_ns(conn->idle_timeout_ns));
+    }
+    Result<std::string_view> frame = reader.next(*conn->stream, kNoTimeout);
     if (!frame.is_ok()) {
-      reason = frame.status().to_string();
+      reason = conn->idle_expired
+                   ? fmt::format("nothing heard for {} ms", ns_to_ms(conn->idle_timeout_ns))
+                   : frame.status().to_string();
       break;
     }
     Status st = handle_frame(*frame, conn->number);
@@ -316,6 +337,26 @@ void Client::run_connection(std::unique_ptr<io::Stream> stream, FrameReader& rea
     set_state(State::kConnecting);
     deliver_state_event(KeeperState::kDisconnected);
   }
+}
+
+void Client::arm_idle_timer(Connection* c, int64_t deadline_ns) {
+  // The guard in run_connection cancels it before `c` or the client can go away; the owner is the
+  // client's group, whoever's fiber arms it.
+  c->idle_timer = env_.sched->add_timer(deadline_ns, [this, c] { on_idle_timer(c); }, env_.group);
+}
+
+void Client::on_idle_timer(Connection* c) {
+  if (c->broken) return;
+  const int64_t wait_deadline_ns = c->reader->wait_deadline_ns();
+  if (wait_deadline_ns == kNever) return;  // no read waits: the reader re-arms before its next read
+  if (wait_deadline_ns <= env_.sched->now_ns()) {
+    // The read waiting now has waited its idle timeout: end it as its own timeout would have.
+    c->idle_expired = true;
+    c->broken = true;
+    c->stream->close();  // wakes the reader, which cleans up
+    return;
+  }
+  arm_idle_timer(c, wait_deadline_ns);  // a later read waits: check again at its deadline
 }
 
 void Client::writer_loop(std::shared_ptr<Connection> conn) {
@@ -495,7 +536,7 @@ Client::Reply Client::call(Request request, int64_t timeout_ns) {
   } else {
     wake_writer();
   }
-  if (!future.wait_for(remaining())) {
+  if (!wait_reply(future, deadline_ns)) {
     // Not sent yet: withdraw it, so it will not run. Sent: its outcome is unknown.
     for (auto it = outgoing_.begin(); it != outgoing_.end(); ++it) {
       if (it->seq == seq) {
@@ -508,6 +549,97 @@ Client::Reply Client::call(Request request, int64_t timeout_ns) {
   const Result<Reply>& result = future.get();
   if (!result.is_ok()) return Reply{err(ErrorCode::kConnectionLoss), 0, {}, 0};  // dropped unanswered
   return *result;
+}
+
+bool Client::wait_reply(rt::Future<Reply>& future, int64_t deadline_ns) {
+  rt::Waitable& reply = *future.waitable();
+  if (reply.ready()) return true;
+  if (deadline_ns == kNever) {
+    future.get();
+    return true;
+  }
+  if (deadline_ns <= env_.sched->now_ns()) return false;
+  CallDeadline d;
+  d.deadline_ns = deadline_ns;
+  d.fiber = env_.sched->current();
+  struct Unlink {
+    Client* client;
+    CallDeadline* d;
+    ~Unlink() { client->unlink_deadline(*d); }
+  } unlink{this, &d};
+  link_deadline(d);
+  while (!reply.ready() && !d.expired) {
+    rt::WaitNode node(reply.waiters(), *env_.sched);
+    env_.sched->park();
+  }
+  return reply.ready();  // a reply that came with the deadline counts
+}
+
+void Client::link_deadline(CallDeadline& d) {
+  KZ_ASSERT(!d.linked);
+  // From the tail: calls mostly share the default timeout, so a new deadline is mostly the latest.
+  CallDeadline* after = call_deadlines_tail_;
+  while (after != nullptr && after->deadline_ns > d.deadline_ns) after = after->prev;
+  d.prev = after;
+  d.next = after != nullptr ? after->next : call_deadlines_head_;
+  if (d.next != nullptr) {
+    d.next->prev = &d;
+  } else {
+    call_deadlines_tail_ = &d;
+  }
+  if (after != nullptr) {
+    after->next = &d;
+  } else {
+    call_deadlines_head_ = &d;
+  }
+  d.linked = true;
+  // The timer stays armed when calls end before their deadline (most do), and is replaced only
+  // by an earlier deadline: when it fires it expires what is due and re-arms for the rest.
+  if (!env_.sched->timer_pending(deadline_timer_) || d.deadline_ns < deadline_timer_at_) {
+    arm_deadline_timer(d.deadline_ns);
+  }
+}
+
+void Client::arm_deadline_timer(int64_t deadline_ns) {
+  env_.sched->cancel_timer(deadline_timer_);
+  // A weak reference: the timer may outlive the client (it is not cancelled when calls end). Its
+  // owner is the client's group, whoever's fiber arms it.
+  deadline_timer_ = env_.sched->add_timer(
+      deadline_ns,
+      [weak = weak_from_this()] {
+        if (std::shared_ptr<Client> self = weak.lock()) self->on_deadline_timer();
+      },
+      env_.group);
+  deadline_timer_at_ = deadline_ns;
+}
+
+void Client::unlink_deadline(CallDeadline& d) {
+  if (!d.linked) return;
+  if (d.prev != nullptr) {
+    d.prev->next = d.next;
+  } else {
+    call_deadlines_head_ = d.next;
+  }
+  if (d.next != nullptr) {
+    d.next->prev = d.prev;
+  } else {
+    call_deadlines_tail_ = d.prev;
+  }
+  d.prev = d.next = nullptr;
+  d.linked = false;
+}
+
+void Client::on_deadline_timer() {
+  deadline_timer_at_ = kNever;
+  const int64_t now_ns = env_.sched->now_ns();
+  // Due calls time out in (deadline, arrival) order, as their own timers would have fired.
+  while (call_deadlines_head_ != nullptr && call_deadlines_head_->deadline_ns <= now_ns) {
+    CallDeadline* d = call_deadlines_head_;
+    unlink_deadline(*d);
+    d->expired = true;
+    env_.sched->wake(d->fiber);
+  }
+  if (call_deadlines_head_ != nullptr) arm_deadline_timer(call_deadlines_head_->deadline_ns);
 }
 
 ErrorCode Client::close(int64_t timeout_ns) {
@@ -529,6 +661,9 @@ ErrorCode Client::close(int64_t timeout_ns) {
   }
   set_state(State::kClosed);
   fail_all(ErrorCode::kSessionExpired);
+  // Every waiting call has its answer now (failed above) and later calls are refused: the
+  // deadline timer has nothing left to do.
+  env_.sched->cancel_timer(deadline_timer_);
   drop_connection("client closed");
   watches_.clear();
   deliver_state_event(KeeperState::kClosed);

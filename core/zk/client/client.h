@@ -206,6 +206,22 @@ class Client : public std::enable_shared_from_this<Client> {
     bool writer_waits_idle = false;  // the writer fiber waits for a caller's write to end
     int64_t last_send_ns = 0;
     rt::Event writer_done;
+    // The idle detector: one timer per connection, re-armed lazily (see run_connection).
+    FrameReader* reader = nullptr;
+    int64_t idle_timeout_ns = 0;
+    rt::TimerId idle_timer;
+    bool idle_expired = false;  // nothing was heard for idle_timeout_ns: the timer closed the stream
+  };
+  // A call waiting for its reply until a deadline: on the caller's stack, linked into the list
+  // call_deadlines_head_..tail_ (sorted by deadline, then by arrival) while it waits. One timer,
+  // armed at the earliest deadline or before, serves every call (see wait_reply).
+  struct CallDeadline {
+    int64_t deadline_ns = kNever;
+    rt::Fiber* fiber = nullptr;
+    bool expired = false;
+    bool linked = false;
+    CallDeadline* prev = nullptr;
+    CallDeadline* next = nullptr;
   };
   class Cond;
 
@@ -236,6 +252,14 @@ class Client : public std::enable_shared_from_this<Client> {
   template <typename T>
   ZkResult<T> decode(const Reply& reply, std::string_view what);
   void wake_writer();
+  // Waits for the reply until `deadline_ns` (scheduler time; kNever: no limit); true if it came.
+  bool wait_reply(rt::Future<Reply>& future, int64_t deadline_ns);
+  void link_deadline(CallDeadline& d);
+  void unlink_deadline(CallDeadline& d);
+  void arm_deadline_timer(int64_t deadline_ns);
+  void on_deadline_timer();
+  void arm_idle_timer(Connection* c, int64_t deadline_ns);
+  void on_idle_timer(Connection* c);
 
   io::Env& env_;
   ClientOptions options_;
@@ -261,6 +285,10 @@ class Client : public std::enable_shared_from_this<Client> {
   rt::WaitList writer_waiters_;
   rt::WaitList room_waiters_;  // callers waiting for requests_outstanding_max to allow them
   std::unique_ptr<rt::Channel<WatchedEvent>> events_;
+  CallDeadline* call_deadlines_head_ = nullptr;
+  CallDeadline* call_deadlines_tail_ = nullptr;
+  rt::TimerId deadline_timer_;
+  int64_t deadline_timer_at_ = kNever;
 };
 
 }  // namespace kz::zk::client

@@ -25,7 +25,9 @@ Status FrameReader::fill(io::Stream& stream, size_t need, int64_t idle_timeout_n
       buf_.clear();
       pos_ = 0;
     }
+    if (wait_clock_ != nullptr) wait_deadline_ns_ = wait_clock_->deadline_after_ns(wait_idle_ns_);
     Result<size_t> n = stream.read_some(chunk_, idle_timeout_ns);
+    wait_deadline_ns_ = kNever;
     if (!n.is_ok()) return n.status();
     if (*n == 0) return Status(Code::kConnectionReset, "server closed the connection");
     KZ_ASSERT(*n <= chunk_.size());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "core/io/clock.h"
 #include "core/io/net.h"
 #include "core/zk/jute.h"
 #include "core/zk/proto.h"
@@ -42,6 +43,16 @@ class FrameReader {
   // (EOF or reset), kClosed, kCorruption (a frame length out of bounds).
   Result<std::string_view> next(io::Stream& stream, int64_t idle_timeout_ns);
 
+  // For a caller that enforces the idle timeout itself, with one timer per connection instead of
+  // one per read: it calls next(stream, kNoTimeout), and wait_deadline_ns() tells when the read
+  // waiting now would have timed out (`idle_timeout_ns` after it began, on `clock`), or kNever
+  // while no read waits.
+  void track_waits(io::Clock* clock, int64_t idle_timeout_ns) {
+    wait_clock_ = clock;
+    wait_idle_ns_ = idle_timeout_ns;
+  }
+  int64_t wait_deadline_ns() const { return wait_deadline_ns_; }
+
  private:
   Status fill(io::Stream& stream, size_t need, int64_t idle_timeout_ns);
 
@@ -49,6 +60,9 @@ class FrameReader {
   std::string buf_;
   size_t pos_ = 0;  // start of the unread bytes in buf_
   std::vector<uint8_t> chunk_ = std::vector<uint8_t>(64 * 1024);
+  io::Clock* wait_clock_ = nullptr;
+  int64_t wait_idle_ns_ = kNoTimeout;
+  int64_t wait_deadline_ns_ = kNever;
 };
 
 }  // namespace kz::zk::client

@@ -3,6 +3,8 @@
 //
 // Two fibers share the connection (through a shared_ptr): the reader decodes frames and
 // dispatches them; the writer drains the outbox to the socket, coalescing frames into one write.
+// A frame sent while nothing is queued and nobody writes is written by the fiber that made it,
+// as far as the stream takes it without blocking; only the rest goes through the writer.
 // Replies are kept in `pending_` in request order: a write waits there for its txn to be applied,
 // a read that follows a pending write is deferred until it reaches the head, so it sees that write.
 // Malformed or oversized packets close the connection with a log line; nothing a client sends can
@@ -87,6 +89,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool connected_ = false;     // the handshake completed
   bool read_only_flag_ = false;  // the client sent the readOnly field (answer in kind)
   bool closing_ = false;
+  bool writing_ = false;      // the writer holds a batch taken from the outbox (until it is written)
+  bool slow_reply_ = false;   // BUGGIFY zk.server.slow_reply fired for a queued frame
   AuthIds auth_;
   std::deque<Entry> pending_;
   std::vector<std::string> outbox_;

@@ -126,6 +126,45 @@ TEST(ZkClientFaults, PartitionLongerThanTheTimeoutExpiresTheSession) {
   });
 }
 
+TEST(ZkClientFaults, EachCallTimesOutAtItsOwnDeadline) {
+  // Calls share one deadline timer (re-armed lazily): each must still end exactly at its own
+  // deadline, whatever order the deadlines come in, and a call answered in time is not disturbed.
+  ZkSim sim(15);
+  sim.run([&](io::Env& env) {
+    auto c = sim.connect("c1");
+    ASSERT_TRUE(c->create("/t", std::string("v")).ok());
+    sim.world().net().partition("c1", "zk1");  // requests are held at the cut: no reply comes
+    const int64_t start_ns = env.sched->now_ns();
+    const std::vector<int64_t> timeouts_ms = {500, 200, 350, 200, 1'000};
+    std::vector<int64_t> ended_ns(timeouts_ms.size(), -1);
+    std::vector<ErrorCode> errs(timeouts_ms.size(), ErrorCode::kOk);
+    for (size_t i = 0; i < timeouts_ms.size(); i++) {
+      env.spawn("caller", [&, i] {
+        errs[i] = c->get_data("/t", false, ms_to_ns(timeouts_ms[i])).err;
+        ended_ns[i] = env.sched->now_ns();
+      });
+    }
+    env.clock->sleep_for(ms_to_ns(700));
+    sim.world().net().heal("c1", "zk1");
+    env.clock->sleep_for(ms_to_ns(500));
+    for (size_t i = 0; i < timeouts_ms.size(); i++) {
+      if (timeouts_ms[i] < 700) {
+        EXPECT_EQ(errs[i], ErrorCode::kOperationTimeout) << i;
+        EXPECT_EQ(ended_ns[i] - start_ns, ms_to_ns(timeouts_ms[i])) << i;
+      } else {
+        // Healed before its deadline: the held request reaches the server and is answered.
+        EXPECT_EQ(errs[i], ErrorCode::kOk) << i;
+        EXPECT_LT(ended_ns[i] - start_ns, ms_to_ns(timeouts_ms[i])) << i;
+      }
+    }
+    // Idle: the connection stays up (its idle timer keeps being re-armed by the pings' replies).
+    env.clock->sleep_for(sec_to_ns(30));
+    EXPECT_EQ(c->state(), State::kConnected);
+    EXPECT_EQ(c->connections_established(), 1u);
+    c->close();
+  });
+}
+
 TEST(ZkClientFaults, SkipsServersThatAreDown) {
   ZkSim sim(13);
   sim.world().add_node("zk2");  // a host with no process: connects are refused
