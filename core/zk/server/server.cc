@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/zk/server/connection.h"
 #include "core/zk/snapshot.h"
 
@@ -560,6 +562,7 @@ void ZkServer::session_loop() {
         for (auto& [id, sess] : sessions_) {
           if (sess.connection != nullptr) ids.push_back(id);
         }
+        std::sort(ids.begin(), ids.end());
         w.write_int(static_cast<int32_t>(ids.size()));
         for (int64_t id : ids) w.write_long(id);
         std::string bytes = w.take();
@@ -574,6 +577,7 @@ void ZkServer::session_loop() {
     for (auto& [id, s] : sessions_) {
       if (!s.closing && s.deadline_ns < now) expired.push_back(id);
     }
+    std::sort(expired.begin(), expired.end());  // expire in id order, whatever the hash order
     for (int64_t id : expired) {
       env_.log.info("zk", "session 0x{:x} expired (timeout {} ms)", id, sessions_[id].timeout_ms);
       env_.log.event("session_expired", {Field("session", fmt::format("0x{:x}", id))});

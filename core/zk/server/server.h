@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/io/env.h"
@@ -79,7 +80,7 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   const std::string& state() const { return state_; }  // "standalone", "leader", "follower", "looking"
   int64_t last_zxid() const { return tree_.last_zxid(); }
   const ServerStats& stats() const { return stats_; }
-  const std::map<int64_t, SessionInfo>& sessions() const { return sessions_; }
+  const std::unordered_map<int64_t, SessionInfo>& sessions() const { return sessions_; }
   const io::Address& client_address() const { return client_address_; }
   size_t connection_count() const { return connections_.size(); }
   size_t outstanding_requests() const { return commit_queue_.size(); }
@@ -153,7 +154,9 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   io::Address client_address_;
   int64_t zxid_counter_ = 0;
   int64_t next_session_id_ = 0;
-  std::map<int64_t, SessionInfo> sessions_;
+  // Looked up on every request and applied txn: a hash map (a std::map's cold nodes cost ~3% of a
+  // busy simulation). Never iterated for a decision without sorting the ids first (determinism).
+  std::unordered_map<int64_t, SessionInfo> sessions_;
   std::map<uint64_t, Connection*> connections_;  // by connection number (ordered: deterministic)
   uint64_t next_connection_number_ = 1;
   std::deque<Txn> commit_queue_;
