@@ -309,13 +309,11 @@ void SimNet::maybe_erase(uint64_t conn_id) {
   for (Pipe& p : c.pipes) {
     if (p.timer_armed) sched_.cancel_timer(p.timer);
   }
+  conn_by_id_[conn_id] = nullptr;
   conns_.erase(it);
 }
 
-SimNet::Conn* SimNet::find_conn(uint64_t id) {
-  auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : &it->second;
-}
+SimNet::Conn* SimNet::find_conn(uint64_t id) { return id < conn_by_id_.size() ? conn_by_id_[id] : nullptr; }
 
 void SimNet::wake_end(End& e) {
   e.readers.wake_all(sched_);

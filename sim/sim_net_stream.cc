@@ -137,6 +137,8 @@ Result<std::unique_ptr<io::Stream>> SimNet::connect(uint32_t host, io::Clock& cl
   uint32_t to = target->second;
   uint64_t id = next_conn_id_++;
   Conn& c = conns_[id];
+  if (conn_by_id_.size() <= id) conn_by_id_.resize(id + 1, nullptr);
+  conn_by_id_[id] = &c;
   c.id = id;
   c.ends[0].host = host;
   c.ends[0].addr = io::Address{hosts_[host].name, pick_port(host)};
