@@ -22,6 +22,7 @@ struct QuorumPeer::Link {
   io::Address addr;
   rt::Channel<Bytes> queue;
   std::unique_ptr<io::Stream> stream;
+  bool writing = false;  // the writer fiber holds a frame taken from the queue (until it is written)
 };
 
 QuorumPeer::QuorumPeer(io::Env env, QuorumConfig config, StateMachine& state_machine)
@@ -463,9 +464,22 @@ void QuorumPeer::push_input(Input input) { (void)inbox_.send(std::move(input)); 
 void QuorumPeer::enqueue(const Message& m) {
   auto it = links_.find({m.to, is_election_message(m.type) ? Channel::kElection : Channel::kQuorum});
   KZ_ASSERT(it != links_.end());
+  Link& link = *it->second;
   Bytes frame;
   encode_message(m, frame);
-  if (!it->second->queue.try_send(std::move(frame))) {
+  if (link.stream && !link.writing && link.queue.size() == 0 && !env_.buggify("zk.quorum.slow_send")) {
+    // Nothing queued and nobody writing: write the frame here rather than wake the link's writer
+    // fiber for it. try_write_some never blocks, so the main fiber never waits for a slow peer;
+    // what the stream does not take now goes to the queue, ahead of anything sent later (frame
+    // order on the stream is unchanged). A write error is left to the writer, which meets it on
+    // its next write and reconnects, as before.
+    Result<size_t> n = link.stream->try_write_some(frame);
+    if (n.is_ok()) {
+      if (*n == frame.size()) return;
+      frame.erase(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(*n));
+    }
+  }
+  if (!link.queue.try_send(std::move(frame))) {
     // A peer this far behind will see a gap in its session and resynchronise.
     env_.log.warn(kComponent, "send queue to server {} full: dropping {}", m.to, msg_type_name(m.type));
   }
@@ -579,8 +593,11 @@ void QuorumPeer::writer_fiber(Link* link) {
       link->stream = std::move(*s);
       backoff_ms = 0;
     }
+    link->writing = true;
     if (env_.buggify("zk.quorum.slow_send")) env_.clock->sleep_for(ms_to_ns(1 + static_cast<int64_t>(env_.rng->below(20))));
-    if (!link->stream->write_all(*frame).is_ok()) {
+    Status written = link->stream->write_all(*frame);
+    link->writing = false;
+    if (!written.is_ok()) {
       link->stream->close();
       link->stream.reset();
       if (link->channel == Channel::kQuorum) {
