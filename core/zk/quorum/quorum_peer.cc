@@ -227,11 +227,7 @@ Status QuorumPeer::take_readies() {
 
 Status QuorumPeer::start_pipelined(Ready ready) {
   Pending p;
-  // Messages leave in the core's order: this Ready's only once every earlier one's are out.
-  bool earlier_sent = std::all_of(pending_.begin(), pending_.end(),
-                                  [](const Pending& q) { return q.sent == q.ready.messages.size(); });
-  p.sent = earlier_sent ? early_messages(ready) : 0;
-  for (size_t i = 0; i < p.sent; i++) enqueue(ready.messages[i]);
+  p.early = early_messages(ready);
   if (!ready.storage.empty()) {
     for (const StorageOp& op : ready.storage) KZ_RETURN_IF_ERROR(log_->append(op.entry.zxid, op.entry.data));
     p.flush_seq = ++appended_seq_;
@@ -240,13 +236,22 @@ Status QuorumPeer::start_pipelined(Ready ready) {
   deliver(ready);
   p.ready = std::move(ready);
   pending_.push_back(std::move(p));
+  send_pending_messages();
   return Status::ok();
 }
 
+void QuorumPeer::send_pending_messages() {
+  for (Pending& p : pending_) {
+    size_t allowed = p.flush_seq <= flushed_seq_ ? p.ready.messages.size() : p.early;
+    for (; p.sent < allowed; p.sent++) enqueue(p.ready.messages[p.sent]);
+    if (p.sent < p.ready.messages.size()) return;  // later Readies' messages wait behind these
+  }
+}
+
 void QuorumPeer::complete_durable() {
+  send_pending_messages();
   while (!pending_.empty() && pending_.front().flush_seq <= flushed_seq_) {
-    Pending& p = pending_.front();
-    for (size_t i = p.sent; i < p.ready.messages.size(); i++) enqueue(p.ready.messages[i]);
+    KZ_ASSERT(pending_.front().sent == pending_.front().ready.messages.size());
     pending_.pop_front();
     core_->advance();
   }

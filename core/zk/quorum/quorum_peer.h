@@ -100,6 +100,7 @@ class QuorumPeer {
   // zab_core.h). Oldest first in pending_.
   struct Pending {
     Ready ready;
+    size_t early = 0;        // how many of ready.messages may leave before its fsync
     size_t sent = 0;         // how many of ready.messages have been sent
     uint64_t flush_seq = 0;  // durable once flushed_seq_ >= flush_seq (0: no storage)
   };
@@ -112,7 +113,10 @@ class QuorumPeer {
   // other waits for the pipeline to drain and is handled whole (handle_ready).
   Status take_readies();
   Status start_pipelined(Ready ready);
-  // Sends the late messages of, and advances, the oldest Readies whose fsync has completed.
+  // Sends what may leave now, in order: each Ready's early messages, all of them once it is durable;
+  // a Ready's messages wait for every earlier Ready's.
+  void send_pending_messages();
+  // Sends what may leave and advances the oldest Readies whose fsync has completed.
   void complete_durable();
   Status drain_pipeline();
   void deliver(Ready& ready);  // steps 3 and 4 of the Ready contract

@@ -108,6 +108,7 @@ class ModelCluster {
     // Pipelined handling: Readies taken, not yet advanced; appends not yet flushed (lost on crash).
     struct Pending {
       Ready ready;
+      size_t early = 0;  // messages that may leave before its flush
       size_t sent = 0;
       bool durable = false;
     };
@@ -239,12 +240,10 @@ class ModelCluster {
     if (!s.pending.empty()) overlapped_takes_++;
     p.ready = s.core->take_ready();
     Ready& r = p.ready;
-    bool earlier_sent = std::all_of(s.pending.begin(), s.pending.end(),
-                                    [](const Server::Pending& q) { return q.sent == q.ready.messages.size(); });
-    if (earlier_sent && s.core->state() == PeerState::kLeading && s.core->serving()) {
-      while (p.sent < r.messages.size() &&
-             (r.messages[p.sent].type == MsgType::kProposal || r.messages[p.sent].type == MsgType::kCommit)) {
-        send(r.messages[p.sent++]);
+    if (s.core->state() == PeerState::kLeading && s.core->serving()) {
+      while (p.early < r.messages.size() &&
+             (r.messages[p.early].type == MsgType::kProposal || r.messages[p.early].type == MsgType::kCommit)) {
+        p.early++;
       }
     }
     for (const StorageOp& op : r.storage) s.unflushed.push_back(op.entry);
@@ -252,6 +251,14 @@ class ModelCluster {
     deliver(s, r);
     s.pending.push_back(std::move(p));
     complete(s);
+  }
+  // Pipelined: what may leave now, in order (QuorumPeer::send_pending_messages).
+  void send_pending(Server& s) {
+    for (Server::Pending& p : s.pending) {
+      size_t allowed = p.durable ? p.ready.messages.size() : p.early;
+      for (; p.sent < allowed; p.sent++) send(p.ready.messages[p.sent]);
+      if (p.sent < p.ready.messages.size()) return;
+    }
   }
   // Pipelined: an fsync completes, covering every append written so far.
   void flush(Server& s) {
@@ -265,9 +272,10 @@ class ModelCluster {
   }
   // Pipelined: the oldest durable Readies send their late messages and are advanced, in order.
   void complete(Server& s) {
-    while (s.up && !s.pending.empty() && s.pending.front().durable) {
-      Server::Pending& p = s.pending.front();
-      for (size_t i = p.sent; i < p.ready.messages.size(); i++) send(p.ready.messages[i]);
+    if (!s.up) return;
+    send_pending(s);
+    while (!s.pending.empty() && s.pending.front().durable) {
+      KZ_ASSERT(s.pending.front().sent == s.pending.front().ready.messages.size());
       s.pending.pop_front();
       s.core->advance();
     }
