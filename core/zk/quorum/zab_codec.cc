@@ -26,17 +26,21 @@ class Writer {
 };
 
 // Big-endian stores into a buffer whose size the caller checked: the message header is written
-// into a fixed array, not byte by byte into the vector (one capacity check per byte showed up
+// into a fixed array with one store per field, not byte by byte into the vector (that showed up
 // as ~5% of a busy simulation's instructions).
 class FixedWriter {
  public:
   explicit FixedWriter(uint8_t* p) : p_(p) {}
   void u8(uint8_t v) { *p_++ = v; }
   void u32(uint32_t v) {
-    for (int i = 3; i >= 0; i--) *p_++ = static_cast<uint8_t>(v >> (i * 8));
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+    std::memcpy(p_, &v, 4);
+    p_ += 4;
   }
   void u64(uint64_t v) {
-    for (int i = 7; i >= 0; i--) *p_++ = static_cast<uint8_t>(v >> (i * 8));
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    std::memcpy(p_, &v, 8);
+    p_ += 8;
   }
   const uint8_t* end() const { return p_; }
 
