@@ -309,12 +309,18 @@ void SimNet::maybe_erase(uint64_t conn_id) {
   for (Pipe& p : c.pipes) {
     if (p.timer_armed) sched_.cancel_timer(p.timer);
   }
+  if (last_conn_ == &c) last_conn_ = nullptr;
   conns_.erase(it);
 }
 
 SimNet::Conn* SimNet::find_conn(uint64_t id) {
+  // A read or write looks its connection up several times in a row (map nodes are stable; the
+  // entry is dropped when its connection is erased).
+  if (last_conn_ != nullptr && last_conn_->id == id) return last_conn_;
   auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : &it->second;
+  if (it == conns_.end()) return nullptr;
+  last_conn_ = &it->second;
+  return last_conn_;
 }
 
 void SimNet::wake_end(End& e) {

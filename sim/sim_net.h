@@ -293,6 +293,7 @@ class SimNet {
   std::map<std::string, uint32_t, std::less<>> host_by_name_;
   std::map<std::pair<uint32_t, uint32_t>, Link> links_;  // map nodes are stable: Pipe::link
   std::map<uint64_t, Conn> conns_;
+  Conn* last_conn_ = nullptr;  // find_conn's last answer (cleared when that connection is erased)
   std::map<uint64_t, Listener> listeners_;
   std::map<std::pair<uint32_t, uint16_t>, uint64_t> bound_;  // (host, port) -> listener id
   std::set<uint64_t> stalled_;                               // pipe keys: conn_id * 2 + side
