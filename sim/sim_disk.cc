@@ -27,19 +27,19 @@ class SimFile final : public io::File {
 
   Result<size_t> pread(uint64_t offset, std::span<uint8_t> buf) override {
     KZ_RETURN_IF_ERROR(check());
-    disk_.delay(disk_.options_.latency.read_ns_min, disk_.options_.latency.read_ns_max);
+    wait(disk_.options_.latency.read_ns_min, disk_.options_.latency.read_ns_max);
     KZ_RETURN_IF_ERROR(check());
     return disk_.file_pread(inode_, offset, buf);
   }
   Status pwrite(uint64_t offset, std::span<const uint8_t> data) override {
     KZ_RETURN_IF_ERROR(check_writable());
-    disk_.delay(disk_.options_.latency.write_ns_min, disk_.options_.latency.write_ns_max);
+    write_behind();
     KZ_RETURN_IF_ERROR(check());
     return disk_.file_pwrite(inode_, offset, data, path_);
   }
   Status append(std::span<const uint8_t> data) override {
     KZ_RETURN_IF_ERROR(check_writable());
-    disk_.delay(disk_.options_.latency.write_ns_min, disk_.options_.latency.write_ns_max);
+    write_behind();
     KZ_RETURN_IF_ERROR(check());
     return disk_.file_pwrite(inode_, disk_.inode(inode_).data.size(), data, path_);
   }
@@ -49,13 +49,13 @@ class SimFile final : public io::File {
   }
   Status truncate(uint64_t size) override {
     KZ_RETURN_IF_ERROR(check_writable());
-    disk_.delay(disk_.options_.latency.write_ns_min, disk_.options_.latency.write_ns_max);
+    wait(disk_.options_.latency.write_ns_min, disk_.options_.latency.write_ns_max);
     KZ_RETURN_IF_ERROR(check());
     return disk_.file_truncate(inode_, size, path_);
   }
   Status sync() override {
     KZ_RETURN_IF_ERROR(check());
-    disk_.delay(disk_.options_.latency.sync_ns_min, disk_.options_.latency.sync_ns_max);
+    wait(disk_.options_.latency.sync_ns_min, disk_.options_.latency.sync_ns_max);
     KZ_RETURN_IF_ERROR(check());
     return disk_.file_sync(inode_, path_);
   }
@@ -77,6 +77,20 @@ class SimFile final : public io::File {
     if (!writable_) return Status(Code::kInvalidArgument, path_ + ": file is not open for writing");
     return Status::ok();
   }
+  // Write-behind (see the header): a write (pwrite, append) takes effect at once, and its latency
+  // is owed by this handle until its next operation of another kind or its next write, which
+  // sleeps it together with its own. A write followed by a sync thus costs one sleep, not two,
+  // and the sync still returns only after both latencies.
+  void write_behind() {
+    int64_t ns = owed_ns_;
+    owed_ns_ = disk_.draw_latency(disk_.options_.latency.write_ns_min, disk_.options_.latency.write_ns_max);
+    disk_.sleep_ns(ns);
+  }
+  void wait(int64_t lo_ns, int64_t hi_ns) {
+    int64_t ns = owed_ns_ + disk_.draw_latency(lo_ns, hi_ns);
+    owed_ns_ = 0;
+    disk_.sleep_ns(ns);
+  }
 
   SimDisk& disk_;
   uint64_t inode_;
@@ -84,6 +98,7 @@ class SimFile final : public io::File {
   bool writable_;
   bool closed_ = false;
   std::string path_;
+  int64_t owed_ns_ = 0;  // latency of the last write, not slept yet (node clock, slowdown included)
 };
 
 // ---------------------------------------------------------------- SimDisk: setup and paths
@@ -518,11 +533,18 @@ bool SimDisk::take_sync_failure() {
   return true;
 }
 
-void SimDisk::delay(int64_t lo_ns, int64_t hi_ns) {
-  if (hi_ns <= 0) return;
+void SimDisk::delay(int64_t lo_ns, int64_t hi_ns) { sleep_ns(draw_latency(lo_ns, hi_ns)); }
+
+int64_t SimDisk::draw_latency(int64_t lo_ns, int64_t hi_ns) {
+  if (hi_ns <= 0) return 0;
+  if (sched_.current() == nullptr || std::uncaught_exceptions() > 0) return 0;
+  return rng_.between(std::max<int64_t>(0, lo_ns), std::max(lo_ns, hi_ns)) * slowdown_;
+}
+
+void SimDisk::sleep_ns(int64_t ns) {
+  if (ns <= 0) return;
   if (sched_.current() == nullptr || std::uncaught_exceptions() > 0) return;
-  int64_t ns = rng_.between(std::max<int64_t>(0, lo_ns), std::max(lo_ns, hi_ns));
-  if (ns > 0) clock_.sleep_for(ns * slowdown_);
+  clock_.sleep_for(ns);
 }
 
 // ---------------------------------------------------------------- SimDisk: crash and faults

@@ -22,6 +22,10 @@
 //   - bit rot: flip_bit() flips one bit of a durable byte (and its volatile copy), at rest;
 //   - latency: each operation sleeps a seeded time on the node's clock before taking effect
 //     (configurable per kind, zero allowed); an operation interrupted by a crash has no effect.
+//     Writes (pwrite, append) are write-behind, as into a page cache: a write takes effect at once
+//     (volatile and unsynced, so a crash loses or tears it like any unsynced write), and its
+//     latency is slept by the handle's next operation together with that operation's own (a
+//     write then sync is one sleep of both latencies, not two sleeps).
 //
 // Determinism: inodes are numbered in creation order and kept in ordered maps; all choices come
 // from the disk's seeded Rng; every operation is recorded into the trace (kTraceDiskOp).
@@ -202,6 +206,9 @@ class SimDisk final : public io::Fs {
   // Sleeps a seeded latency from [lo, hi] on the node clock (only inside a fiber, never while the
   // fiber is being unwound).
   void delay(int64_t lo_ns, int64_t hi_ns);
+  // delay() in two steps: a seeded latency (0 where delay would not sleep), and the sleep.
+  int64_t draw_latency(int64_t lo_ns, int64_t hi_ns);
+  void sleep_ns(int64_t ns);
   void record(DiskOp op, uint64_t value) {
     ops_++;
     if (trace_ != nullptr) trace_->record(kTraceDiskOp, (static_cast<uint64_t>(disk_id_) << 8) | op, value);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <cstring>
 
 namespace kz::zk::quorum {
@@ -24,6 +25,29 @@ class Writer {
   Bytes& out_;
 };
 
+// Big-endian stores into a buffer whose size the caller checked: the message header is written
+// into a fixed array with one store per field, not byte by byte into the vector (that showed up
+// as ~5% of a busy simulation's instructions).
+class FixedWriter {
+ public:
+  explicit FixedWriter(uint8_t* p) : p_(p) {}
+  void u8(uint8_t v) { *p_++ = v; }
+  void u32(uint32_t v) {
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+    std::memcpy(p_, &v, 4);
+    p_ += 4;
+  }
+  void u64(uint64_t v) {
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    std::memcpy(p_, &v, 8);
+    p_ += 8;
+  }
+  const uint8_t* end() const { return p_; }
+
+ private:
+  uint8_t* p_;
+};
+
 class Reader {
  public:
   explicit Reader(std::span<const uint8_t> in) : in_(in) {}
@@ -32,16 +56,21 @@ class Reader {
     KZ_ASSERT(pos_ + 1 <= in_.size());
     return in_[pos_++];
   }
+  // Big-endian loads: one copy and a byte swap rather than a shift per byte.
   uint32_t u32() {
     KZ_ASSERT(pos_ + 4 <= in_.size());
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v = (v << 8) | in_[pos_++];
+    uint32_t v;
+    std::memcpy(&v, in_.data() + pos_, 4);
+    pos_ += 4;
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
     return v;
   }
   uint64_t u64() {
     KZ_ASSERT(pos_ + 8 <= in_.size());
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = (v << 8) | in_[pos_++];
+    uint64_t v;
+    std::memcpy(&v, in_.data() + pos_, 8);
+    pos_ += 8;
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
     return v;
   }
   size_t pos() const { return pos_; }
@@ -55,9 +84,9 @@ class Reader {
 void encode_message(const Message& m, Bytes& out) {
   KZ_ASSERT(m.data.size() <= UINT32_MAX - kMessageFixedBytes);
   out.reserve(out.size() + 4 + kMessageFixedBytes + m.data.size());  // one allocation, not one per doubling
-  Writer w(out);
+  uint8_t header[4 + kMessageFixedBytes];
+  FixedWriter w(header);
   w.u32(static_cast<uint32_t>(kMessageFixedBytes + m.data.size()));
-  size_t start = out.size();
   w.u8(kWireVersion);
   w.u8(static_cast<uint8_t>(m.type));
   w.u64(m.from);
@@ -75,7 +104,8 @@ void encode_message(const Message& m, Bytes& out) {
   w.u64(m.id);
   w.u8(m.flag ? 1 : 0);
   w.u32(static_cast<uint32_t>(m.data.size()));
-  KZ_ASSERT(out.size() - start == kMessageFixedBytes);
+  KZ_ASSERT(w.end() == header + sizeof(header));
+  out.insert(out.end(), header, header + sizeof(header));
   out.insert(out.end(), m.data.begin(), m.data.end());
 }
 
