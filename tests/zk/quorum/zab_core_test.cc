@@ -316,8 +316,11 @@ void run_chaos(const ChaosParams& p) {
   }
 }
 
-RC_GTEST_PROP(ZabCoreProperty, SafeAndLiveUnderLossDuplicationReorderAndPartitions, ()) {
+// Loss, duplication, reordering and partitions; then: crashes and restarts (half of them right
+// after persisting, before sending).
+ChaosParams lossy_network_params(bool pipelined) {
   ChaosParams p;
+  p.pipelined = pipelined;
   p.servers = *rc::gen::element<size_t>(1, 3, 5);
   p.seed = *rc::gen::arbitrary<uint64_t>();
   p.drop = *rc::gen::element(0.0, 0.02, 0.1);
@@ -325,11 +328,12 @@ RC_GTEST_PROP(ZabCoreProperty, SafeAndLiveUnderLossDuplicationReorderAndPartitio
   p.fifo = *rc::gen::arbitrary<bool>();
   p.partition_per_step = *rc::gen::element(0.0, 0.002);
   p.chaos_steps = 2000;
-  run_chaos(p);
+  return p;
 }
 
-RC_GTEST_PROP(ZabCoreProperty, CommittedEntriesSurviveCrashesAndRestarts, ()) {
+ChaosParams crash_restart_params(bool pipelined) {
   ChaosParams p;
+  p.pipelined = pipelined;
   p.servers = *rc::gen::element<size_t>(3, 5);
   p.seed = *rc::gen::arbitrary<uint64_t>();
   p.crash_per_step = *rc::gen::element(0.002, 0.01);
@@ -338,36 +342,25 @@ RC_GTEST_PROP(ZabCoreProperty, CommittedEntriesSurviveCrashesAndRestarts, ()) {
   p.partition_per_step = *rc::gen::element(0.0, 0.001);
   p.diff_entries_max = *rc::gen::element<size_t>(2, 50);
   p.chaos_steps = 3000;
-  run_chaos(p);
+  return p;
+}
+
+RC_GTEST_PROP(ZabCoreProperty, SafeAndLiveUnderLossDuplicationReorderAndPartitions, ()) {
+  run_chaos(lossy_network_params(/*pipelined=*/false));
+}
+
+RC_GTEST_PROP(ZabCoreProperty, CommittedEntriesSurviveCrashesAndRestarts, ()) {
+  run_chaos(crash_restart_params(/*pipelined=*/false));
 }
 
 // The same two properties with QuorumPeer's pipelined handling (zab_core.h, "Pipelining"): fsyncs
 // complete at random later steps, crashes lose what was written but not yet fsynced.
 RC_GTEST_PROP(ZabCoreProperty, PipelinedSafeAndLiveUnderLossDuplicationReorderAndPartitions, ()) {
-  ChaosParams p;
-  p.pipelined = true;
-  p.servers = *rc::gen::element<size_t>(1, 3, 5);
-  p.seed = *rc::gen::arbitrary<uint64_t>();
-  p.drop = *rc::gen::element(0.0, 0.02, 0.1);
-  p.duplicate = *rc::gen::element(0.0, 0.05);
-  p.fifo = *rc::gen::arbitrary<bool>();
-  p.partition_per_step = *rc::gen::element(0.0, 0.002);
-  p.chaos_steps = 2000;
-  run_chaos(p);
+  run_chaos(lossy_network_params(/*pipelined=*/true));
 }
 
 RC_GTEST_PROP(ZabCoreProperty, PipelinedCommittedEntriesSurviveCrashesAndRestarts, ()) {
-  ChaosParams p;
-  p.pipelined = true;
-  p.servers = *rc::gen::element<size_t>(3, 5);
-  p.seed = *rc::gen::arbitrary<uint64_t>();
-  p.crash_per_step = *rc::gen::element(0.002, 0.01);
-  p.crash_before_send = 0.5;
-  p.drop = *rc::gen::element(0.0, 0.01);
-  p.partition_per_step = *rc::gen::element(0.0, 0.001);
-  p.diff_entries_max = *rc::gen::element<size_t>(2, 50);
-  p.chaos_steps = 3000;
-  run_chaos(p);
+  run_chaos(crash_restart_params(/*pipelined=*/true));
 }
 
 }  // namespace
