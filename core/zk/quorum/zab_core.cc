@@ -149,6 +149,7 @@ void ZabCore::advance() {
                 fmt::format("durable {:#x} beyond the log end {:#x}", h.durable, last_zxid()));
   durable_ = h.durable;
   if (h.current_epoch != 0 && h.current_epoch == current_epoch_) current_epoch_durable_ = true;
+  follower_ack_durable();
   if (state_ == PeerState::kLeading && discovery_done_ && current_epoch_durable_ &&
       !newleader_acks_.contains(opts_.my_id)) {
     newleader_acks_.insert(opts_.my_id);  // our own history and currentEpoch are durable now

@@ -15,8 +15,8 @@
 //              the follower persists currentEpoch and acks; the leader commits its whole initial
 //              history once a quorum (itself included, after its own persistence) acked, and sends
 //              UPTODATE;
-//   broadcast  PROPOSAL -> follower persists -> ACK -> a quorum (leader included, after its own
-//              fsync) -> COMMIT. zxid = epoch << 32 | counter, strictly increasing.
+//   broadcast  PROPOSAL -> follower persists -> ACK (made by advance(), cumulative) -> a quorum
+//              (leader included, after its own fsync) -> COMMIT. zxid = epoch << 32 | counter, strictly increasing.
 // Failure detection is by ticks: a follower that hears nothing from its leader for syncLimit ticks
 // (initLimit while syncing) goes back to election; a leader that has not heard from a quorum within
 // syncLimit ticks steps down. Every learner handshake gets a leader-assigned session id carried by
@@ -244,6 +244,7 @@ class ZabCore {
   void persist_accepted_epoch(uint32_t epoch);
   void persist_current_epoch(uint32_t epoch);
   void trim_log();
+  void follower_ack_durable();  // advance(): ACK the proposals that became durable
   void clamp_durable(Zxid zxid);  // TRUNC / SNAP: nothing beyond zxid is (or will be) durable
 
   ZabOptions opts_;
@@ -301,6 +302,8 @@ class ZabCore {
   uint64_t session_ = 0;
   uint32_t leader_epoch_ = 0;
   bool newleader_seen_ = false;
+  Zxid ack_through_ = 0;  // the last PROPOSAL appended since NEWLEADER (this session)
+  Zxid acked_sent_ = 0;   // the highest zxid ACKed to the leader (this session)
   uint32_t silent_ticks_ = 0;
   uint64_t send_seq_ = 1;
   uint64_t recv_seq_ = 1;

@@ -15,6 +15,8 @@ void ZabCore::become_follower(ServerId leader) {
   session_ = 0;
   leader_epoch_ = 0;
   newleader_seen_ = false;
+  ack_through_ = 0;
+  acked_sent_ = 0;
   silent_ticks_ = 0;
   send_seq_ = 1;
   recv_seq_ = 1;
@@ -180,12 +182,20 @@ void ZabCore::follower_append(const Message& m) {
     return violation(fmt::format("PROPOSAL {:#x} does not follow {:#x}", m.zxid, last));
   }
   append_entry(Entry{m.zxid, m.data});
-  if (newleader_seen_) {
-    Message ack;
-    ack.type = MsgType::kAck;
-    ack.zxid = m.zxid;
-    send_to_leader(std::move(ack));  // leaves only after the entry is durable (Ready contract)
-  }
+  // ACKed by advance() once durable (follower_ack_durable), not in this Ready: a message made now
+  // would hold every later message to the leader (a forwarded REQUEST above all) behind this fsync.
+  if (newleader_seen_) ack_through_ = m.zxid;
+}
+
+void ZabCore::follower_ack_durable() {
+  if (state_ != PeerState::kFollowing || !newleader_seen_ || session_ == 0) return;
+  Zxid ack = std::min(durable_, ack_through_);
+  if (ack <= acked_sent_) return;
+  Message m;
+  m.type = MsgType::kAck;
+  m.zxid = ack;  // cumulative: every proposal up to it is durable here
+  send_to_leader(std::move(m));
+  acked_sent_ = ack;
 }
 
 }  // namespace kz::zk::quorum
