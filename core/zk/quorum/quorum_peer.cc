@@ -183,7 +183,6 @@ Status QuorumPeer::run_incarnation() {
   appended_seq_ = flushed_seq_ = 0;
   flush_status_ = Status::ok();
   flusher_stop_ = false;
-  flusher_running_ = true;
   flusher_exited_.reset();
   env_.spawn("zab-flush", [this] { flusher_fiber(); });
   Status s = serve();
@@ -286,28 +285,23 @@ void QuorumPeer::flusher_fiber() {
     flushed_seq_ = target;
     work_.set();
   }
-  flusher_running_ = false;
   flusher_exited_.set();
 }
 
 void QuorumPeer::stop_flusher() {
   flusher_stop_ = true;
   flush_wanted_.set();
-  while (flusher_running_) flusher_exited_.wait();
+  flusher_exited_.wait();
 }
 
 Status QuorumPeer::handle_ready(Ready ready) {
+  // Only Readies with epochs, TRUNC or snapshots come here, after the pipeline drained: nothing of
+  // theirs may leave early (start_pipelined handles every append-only Ready).
   KZ_ASSERT(pending_.empty());
-  // 0. An established leader's PROPOSALs and COMMITs acknowledge nothing of its own: they leave
-  //    before its fsync, so the leader's and the followers' fsyncs overlap (ZooKeeper's leader also
-  //    logs and sends in parallel). The leader's own ack still counts only at advance(), after the
-  //    fsync. Only a prefix of the messages goes early, so the order of every stream is unchanged.
-  size_t early = early_messages(ready);
-  for (size_t i = 0; i < early; i++) enqueue(ready.messages[i]);
   // 1. Durable first: nothing below may acknowledge what is not yet on disk.
   KZ_RETURN_IF_ERROR(persist(ready.storage));
   // 2. Then send.
-  for (size_t i = early; i < ready.messages.size(); i++) enqueue(ready.messages[i]);
+  for (const Message& m : ready.messages) enqueue(m);
   // 3. and 4.
   deliver(ready);
   core_->advance();
@@ -344,10 +338,12 @@ void QuorumPeer::deliver(Ready& ready) {
 }
 
 size_t QuorumPeer::early_messages(const Ready& ready) const {
+  // An established leader's PROPOSALs and COMMITs acknowledge nothing of its own: they leave
+  // before its fsync, so the leader's and the followers' fsyncs overlap (ZooKeeper's leader also
+  // logs and sends in parallel). The leader's own ack still counts only at advance(), after the
+  // fsync. Only a prefix of the messages goes early, so the order of every stream is unchanged.
+  // Called for append-only Readies (start_pipelined): epochs, TRUNC, snapshots never go early.
   if (core_->state() != PeerState::kLeading || !core_->serving()) return 0;
-  for (const StorageOp& op : ready.storage) {
-    if (op.kind != StorageOp::Kind::kAppend) return 0;  // epochs, TRUNC, snapshots: strictly first
-  }
   size_t n = 0;
   while (n < ready.messages.size() &&
          (ready.messages[n].type == MsgType::kProposal || ready.messages[n].type == MsgType::kCommit)) {

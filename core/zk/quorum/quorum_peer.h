@@ -124,7 +124,7 @@ class QuorumPeer {
   void stop_flusher();
   Status handle_ready(Ready ready);
   Status persist(const std::vector<StorageOp>& ops);
-  // How many of `ready`'s first messages may leave before its storage is durable (handle_ready).
+  // How many of an append-only `ready`'s first messages may leave before its fsync.
   size_t early_messages(const Ready& ready) const;
   void apply_committed(const Entry& entry);
   void report_event(const ZabEvent& e);
@@ -153,8 +153,7 @@ class QuorumPeer {
   uint64_t flushed_seq_ = 0;   // ... of which a completed fsync covers the first flushed_seq_
   Status flush_status_;        // a failed fsync ends the incarnation
   rt::Event flush_wanted_;
-  rt::Event flusher_exited_;
-  bool flusher_running_ = false;
+  rt::Event flusher_exited_;  // reset while this incarnation's flusher fiber runs
   bool flusher_stop_ = false;
   rt::Event serving_event_;
   uint64_t ticks_pending_ = 0;
