@@ -25,11 +25,16 @@ std::string_view code_name(Code code) {
   return "Unknown";
 }
 
+const std::string& Status::message() const {
+  static const std::string kEmpty;
+  return rep_ ? rep_->message : kEmpty;
+}
+
 std::string Status::to_string() const {
   if (is_ok()) return "OK";
-  std::string out(code_name(code_));
+  std::string out(code_name(rep_->code));
   out += ": ";
-  out += message_;
+  out += rep_->message;
   return out;
 }
 
@@ -37,8 +42,8 @@ Status Status::with_context(std::string_view context) const {
   if (is_ok()) return *this;
   std::string msg(context);
   msg += ": ";
-  msg += message_;
-  return Status(code_, std::move(msg));
+  msg += rep_->message;
+  return Status(rep_->code, std::move(msg));
 }
 
 void assert_fail(const char* expr, std::string_view message, const char* file, int line) {

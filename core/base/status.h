@@ -35,24 +35,41 @@ std::string_view code_name(Code code);
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {
+  Status(Code code, std::string message) : rep_(new Rep{code, std::move(message)}) {
     KZ_ASSERT(code != Code::kOk);
   }
+  // An ok Status is one null pointer: returning, moving and testing it costs a register, which
+  // matters because every decode step and I/O call returns one (a std::string member made each
+  // of them construct, move and destroy a string).
+  Status(const Status& other) : rep_(other.rep_ ? new Rep(*other.rep_) : nullptr) {}
+  Status(Status&& other) noexcept : rep_(std::exchange(other.rep_, nullptr)) {}
+  Status& operator=(const Status& other) {
+    if (this != &other) *this = Status(other);
+    return *this;
+  }
+  Status& operator=(Status&& other) noexcept {
+    std::swap(rep_, other.rep_);
+    return *this;
+  }
+  ~Status() { delete rep_; }
 
   static Status ok() { return Status(); }
-  bool is_ok() const { return code_ == Code::kOk; }
+  bool is_ok() const { return rep_ == nullptr; }
   explicit operator bool() const { return is_ok(); }
-  Code code() const { return code_; }
-  const std::string& message() const { return message_; }
-  bool is(Code code) const { return code_ == code; }
+  Code code() const { return rep_ ? rep_->code : Code::kOk; }
+  const std::string& message() const;
+  bool is(Code code) const { return this->code() == code; }
   // "Corruption: bad crc in txnlog.1 at offset 40"
   std::string to_string() const;
   // Returns a copy whose message is prefixed by context ("open snapshot.3: ...").
   Status with_context(std::string_view context) const;
 
  private:
-  Code code_ = Code::kOk;
-  std::string message_;
+  struct Rep {
+    Code code;
+    std::string message;
+  };
+  Rep* rep_ = nullptr;  // null when ok
 };
 
 inline Status error(Code code, std::string message) { return Status(code, std::move(message)); }

@@ -6,16 +6,6 @@
 
 namespace kz::zk {
 
-void JuteWriter::write_int(int32_t v) {
-  const auto u = static_cast<uint32_t>(v);
-  for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<char>((u >> shift) & 0xff));
-}
-
-void JuteWriter::write_long(int64_t v) {
-  const auto u = static_cast<uint64_t>(v);
-  for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<char>((u >> shift) & 0xff));
-}
-
 void JuteWriter::write_bool(bool v) { out_.push_back(v ? 1 : 0); }
 
 void JuteWriter::write_buffer(const Buffer& v) {
@@ -57,24 +47,6 @@ Status JuteReader::need(size_t bytes, const char* what) {
   if (remaining() >= bytes) return Status::ok();
   return error(Code::kCorruption, fmt::format("jute: truncated {} ({}) at offset {}: need {} bytes, have {}",
                                               where(), what, offset_, bytes, remaining()));
-}
-
-Status JuteReader::read_int(int32_t* v) {
-  KZ_RETURN_IF_ERROR(need(4, "int"));
-  uint32_t u = 0;
-  for (int i = 0; i < 4; i++) u = (u << 8) | static_cast<uint8_t>(bytes_[offset_ + i]);
-  offset_ += 4;
-  *v = static_cast<int32_t>(u);
-  return Status::ok();
-}
-
-Status JuteReader::read_long(int64_t* v) {
-  KZ_RETURN_IF_ERROR(need(8, "long"));
-  uint64_t u = 0;
-  for (int i = 0; i < 8; i++) u = (u << 8) | static_cast<uint8_t>(bytes_[offset_ + i]);
-  offset_ += 8;
-  *v = static_cast<int64_t>(u);
-  return Status::ok();
 }
 
 Status JuteReader::read_bool(bool* v) {

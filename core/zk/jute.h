@@ -12,6 +12,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,8 +39,15 @@ class JuteWriter {
  public:
   // Most records are a few dozen bytes: one allocation up front instead of one per doubling.
   explicit JuteWriter(size_t reserve = 128) { out_.reserve(reserve); }
-  void write_int(int32_t v);
-  void write_long(int64_t v);
+  // Big-endian, appended whole (these two are most of what a reply or txn encodes).
+  void write_int(int32_t v) {
+    const uint32_t be = __builtin_bswap32(static_cast<uint32_t>(v));
+    out_.append(reinterpret_cast<const char*>(&be), 4);
+  }
+  void write_long(int64_t v) {
+    const uint64_t be = __builtin_bswap64(static_cast<uint64_t>(v));
+    out_.append(reinterpret_cast<const char*>(&be), 8);
+  }
   void write_bool(bool v);
   void write_buffer(const Buffer& v);
   void write_bytes(std::string_view v);  // a non-null buffer
@@ -63,8 +71,23 @@ class JuteReader {
   explicit JuteReader(std::string_view bytes, int32_t length_max = kJuteLengthMaxDefault)
       : bytes_(bytes), length_max_(length_max) {}
 
-  Status read_int(int32_t* v);
-  Status read_long(int64_t* v);
+  // Inline fast paths; a truncated input takes the out-of-line error path in need().
+  Status read_int(int32_t* v) {
+    if (remaining() < 4) return need(4, "int");
+    uint32_t be;
+    std::memcpy(&be, bytes_.data() + offset_, 4);
+    offset_ += 4;
+    *v = static_cast<int32_t>(__builtin_bswap32(be));
+    return Status::ok();
+  }
+  Status read_long(int64_t* v) {
+    if (remaining() < 8) return need(8, "long");
+    uint64_t be;
+    std::memcpy(&be, bytes_.data() + offset_, 8);
+    offset_ += 8;
+    *v = static_cast<int64_t>(__builtin_bswap64(be));
+    return Status::ok();
+  }
   Status read_bool(bool* v);
   Status read_byte(uint8_t* v);  // not jute: see JuteWriter::write_byte
   Status read_buffer(Buffer* v);
