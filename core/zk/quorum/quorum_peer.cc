@@ -251,6 +251,7 @@ void QuorumPeer::complete_durable() {
   send_pending_messages();
   while (!pending_.empty() && pending_.front().flush_seq <= flushed_seq_) {
     KZ_ASSERT(pending_.front().sent == pending_.front().ready.messages.size());
+    core_->recycle(std::move(pending_.front().ready));
     pending_.pop_front();
     core_->advance();
   }
@@ -305,6 +306,7 @@ Status QuorumPeer::handle_ready(Ready ready) {
   // 3. and 4.
   deliver(ready);
   core_->advance();
+  core_->recycle(std::move(ready));
   return Status::ok();
 }
 

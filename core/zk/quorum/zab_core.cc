@@ -138,7 +138,26 @@ Ready ZabCore::take_ready() {
   applied_ = commit_;
   Ready out = std::move(ready_);
   ready_ = Ready();
+  if (!spare_readies_.empty()) {
+    ready_ = std::move(spare_readies_.back());
+    spare_readies_.pop_back();
+  }
   return out;
+}
+
+void ZabCore::recycle(Ready&& ready) {
+  constexpr size_t kSpareMax = 4;
+  if (spare_readies_.size() >= kSpareMax) return;
+  ready.storage.clear();
+  ready.messages.clear();
+  ready.committed.clear();
+  ready.forwarded.clear();
+  ready.app_messages.clear();
+  ready.syncs_done.clear();
+  ready.syncs_failed.clear();
+  ready.events.clear();
+  KZ_ASSERT(ready.empty());
+  spare_readies_.push_back(std::move(ready));
 }
 
 void ZabCore::advance() {

@@ -151,6 +151,10 @@ class ZabCore {
   // True if every storage op of the Ready being built is an append (it may be pipelined).
   bool ready_only_appends() const;
   Ready take_ready();
+  // Optional: gives a handled Ready back so that its vectors' storage is reused by a later one
+  // (a busy peer takes a Ready per message batch; this saves their allocations). Its contents are
+  // dropped.
+  void recycle(Ready&& ready);
   void advance();
   // Readies taken and not yet advanced.
   size_t readies_in_flight() const { return handed_.size(); }
@@ -250,6 +254,7 @@ class ZabCore {
   ZabOptions opts_;
   SnapshotFn snapshot_fn_;
   Ready ready_;
+  std::vector<Ready> spare_readies_;  // emptied Readies given back by recycle(), capacity kept
 
   // A Ready handed out by take_ready() and not yet advanced: what advance() will count durable.
   struct Handed {
@@ -283,6 +288,7 @@ class ZabCore {
 
   // Leader
   std::map<ServerId, Learner> learners_;
+  std::vector<Zxid> ack_scratch_;  // maybe_commit's working set, kept to avoid an allocation per ACK
   std::map<ServerId, uint32_t> epoch_infos_;  // FOLLOWERINFO acceptedEpochs (self included)
   uint32_t new_epoch_ = 0;                     // 0 while collecting
   std::set<ServerId> epoch_acks_;

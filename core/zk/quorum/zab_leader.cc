@@ -170,7 +170,8 @@ void ZabCore::maybe_establish() {
 
 void ZabCore::maybe_commit() {
   KZ_ASSERT(established_);
-  std::vector<Zxid> acks;
+  std::vector<Zxid>& acks = ack_scratch_;  // reused: this runs for every ACK
+  acks.clear();
   acks.push_back(durable_);  // our own fsync counts only once done
   for (const auto& [peer, learner] : learners_) {
     if (learner.stage == LearnerStage::kSynced) acks.push_back(learner.acked);

@@ -322,9 +322,13 @@ Status TxnLog::write_pending() {
     // left: every sync in flight finishes first.
     while (syncs_in_flight_ > 0) wait_for_change();
   }
-  std::vector<TxnRecord> batch;
-  batch.swap(pending_);  // records appended from here on go to the next flush
-  std::vector<uint8_t> bytes;
+  // Records appended from here on go to the next flush. The batch vector and the byte buffer are
+  // members reused from write to write (busy_ makes this the only writer): no allocation per batch.
+  std::vector<TxnRecord> batch = std::move(spare_batch_);
+  batch.clear();
+  batch.swap(pending_);
+  std::vector<uint8_t>& bytes = write_buf_;
+  bytes.clear();
   if (new_file) {
     // The file being left is synced even with force_sync off: recovery can then only lose a
     // suffix of the log, never records in the middle.
@@ -351,6 +355,8 @@ Status TxnLog::write_pending() {
   file.size_bytes += bytes.size();
   file.last_zxid = batch.back().zxid;
   written_zxid_ = batch.back().zxid;
+  batch.clear();
+  spare_batch_ = std::move(batch);
   // A new file's name must be durable too, or a crash loses the whole file with its records.
   if (new_file) KZ_RETURN_IF_ERROR(env_.fs->sync_dir(options_.dir));
   return Status::ok();

@@ -127,6 +127,8 @@ class TxnLog {
   std::unique_ptr<io::File> active_;  // the last file, open for appending
   uint64_t active_allocated_bytes_ = 0;  // active_'s size on disk (records, then preallocated zeros)
   std::vector<TxnRecord> pending_;    // appended, not yet written
+  std::vector<TxnRecord> spare_batch_;  // write_pending's batch, emptied, kept for its capacity
+  std::vector<uint8_t> write_buf_;      // write_pending's encoded bytes, reused
   uint64_t last_zxid_ = 0;
   uint64_t durable_zxid_ = 0;
   uint64_t written_zxid_ = 0;  // the last record written to the file (its sync may be in flight)
