@@ -54,6 +54,8 @@ class JuteWriter {
   void write_string(std::string_view v);  // a non-null ustring
   // Not jute: raw bytes for kz's own formats built from jute pieces (snapshot tags).
   void write_byte(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  // Bytes already in wire form (a fixed-layout record encoded whole).
+  void write_raw(std::string_view v) { out_.append(v); }
   // Overwrites 4 bytes at `offset` (e.g. a frame length written as a placeholder).
   void patch_int(size_t offset, int32_t v);
 
@@ -87,6 +89,14 @@ class JuteReader {
     offset_ += 8;
     *v = static_cast<int64_t>(__builtin_bswap64(be));
     return Status::ok();
+  }
+  // The next `n` bytes, consumed, or null (nothing consumed) if fewer remain: for fixed-layout
+  // records read whole.
+  const char* take_raw(size_t n) {
+    if (remaining() < n) return nullptr;
+    const char* p = bytes_.data() + offset_;
+    offset_ += n;
+    return p;
   }
   Status read_bool(bool* v);
   Status read_byte(uint8_t* v);  // not jute: see JuteWriter::write_byte

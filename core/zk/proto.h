@@ -61,6 +61,11 @@ struct Stat {
   int32_t data_length = 0;
   int32_t num_children = 0;
   int64_t pzxid = 0;
+  // Every reply to a read or write carries a Stat: it is read and written as one 68-byte block
+  // (the field-by-field path remains for a truncated input, to name the missing field).
+  static constexpr size_t kJuteBytes = 6 * 8 + 5 * 4;
+  static void write_custom(JuteWriter& w, const Stat& v);
+  static Status read_custom(JuteReader& r, Stat& v);
   template <typename S, typename V>
   static void fields(S& s, V&& v) {
     v("czxid", s.czxid);

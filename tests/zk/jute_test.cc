@@ -105,6 +105,11 @@ TEST(ZkJute, StatGolden) {
   auto decoded = jute_decode<Stat>(golden);
   ASSERT_TRUE(decoded.is_ok());
   EXPECT_EQ(*decoded, s);
+  // A Stat is read as one block; a truncated one still names the field that is missing.
+  auto cut = jute_decode<Stat>(std::string_view(golden).substr(0, 40));
+  ASSERT_FALSE(cut.is_ok());
+  EXPECT_TRUE(cut.status().is(Code::kCorruption));
+  EXPECT_NE(cut.status().message().find("Stat.aversion"), std::string::npos) << cut.status().to_string();
 }
 
 TEST(ZkJute, NullBufferIsMinusOneAndStaysNull) {
