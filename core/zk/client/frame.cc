@@ -26,12 +26,13 @@ Status FrameReader::fill(io::Stream& stream, size_t need, int64_t idle_timeout_n
       pos_ = 0;
     }
     if (wait_clock_ != nullptr) wait_deadline_ns_ = wait_clock_->deadline_after_ns(wait_idle_ns_);
-    Result<size_t> n = stream.read_some(chunk_, idle_timeout_ns);
+    if (!chunk_) chunk_.reset(new uint8_t[kChunkBytes]);  // default-initialised: not zeroed
+    Result<size_t> n = stream.read_some(std::span<uint8_t>(chunk_.get(), kChunkBytes), idle_timeout_ns);
     wait_deadline_ns_ = kNever;
     if (!n.is_ok()) return n.status();
     if (*n == 0) return Status(Code::kConnectionReset, "server closed the connection");
-    KZ_ASSERT(*n <= chunk_.size());
-    buf_.append(reinterpret_cast<const char*>(chunk_.data()), *n);
+    KZ_ASSERT(*n <= kChunkBytes);
+    buf_.append(reinterpret_cast<const char*>(chunk_.get()), *n);
   }
   return Status::ok();
 }
