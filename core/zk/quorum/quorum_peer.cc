@@ -215,7 +215,7 @@ Status QuorumPeer::take_readies() {
     complete_durable();
     if (!core_->has_ready()) return Status::ok();
     if (core_->ready_only_appends()) {
-      KZ_RETURN_IF_ERROR(start_pipelined(core_->take_ready()));
+      KZ_RETURN_IF_ERROR(start_pipelined());
     } else {
       // Epochs, TRUNC, snapshots: strictly after everything before them is durable and sent.
       KZ_RETURN_IF_ERROR(drain_pipeline());
@@ -224,8 +224,40 @@ Status QuorumPeer::take_readies() {
   }
 }
 
-Status QuorumPeer::start_pipelined(Ready ready) {
-  Pending p;
+QuorumPeer::Pending& QuorumPeer::PendingRing::push_back() {
+  if (count_ == slots_.size()) {
+    std::vector<Pending> bigger(std::max<size_t>(8, 2 * slots_.size()));
+    for (size_t i = 0; i < count_; i++) bigger[i] = std::move((*this)[i]);
+    slots_ = std::move(bigger);
+    head_ = 0;
+  }
+  Pending& p = (*this)[count_++];
+  KZ_ASSERT(p.ready.empty());
+  return p;
+}
+
+void QuorumPeer::PendingRing::pop_front() {
+  KZ_ASSERT(count_ > 0);
+  Pending& p = front();
+  Ready& r = p.ready;  // emptied, capacity kept for the slot's next use
+  r.storage.clear();
+  r.messages.clear();
+  r.committed.clear();
+  r.forwarded.clear();
+  r.app_messages.clear();
+  r.syncs_done.clear();
+  r.syncs_failed.clear();
+  r.events.clear();
+  p.early = p.sent = 0;
+  p.flush_seq = 0;
+  head_ = (head_ + 1) & (slots_.size() - 1);
+  count_--;
+}
+
+Status QuorumPeer::start_pipelined() {
+  Pending& p = pending_.push_back();
+  core_->take_ready(&p.ready);
+  Ready& ready = p.ready;
   p.early = early_messages(ready);
   if (!ready.storage.empty()) {
     for (const StorageOp& op : ready.storage) KZ_RETURN_IF_ERROR(log_->append(op.entry.zxid, op.entry.data));
@@ -233,14 +265,13 @@ Status QuorumPeer::start_pipelined(Ready ready) {
     flush_wanted_.set();
   }
   deliver(ready);
-  p.ready = std::move(ready);
-  pending_.push_back(std::move(p));
   send_pending_messages();
   return Status::ok();
 }
 
 void QuorumPeer::send_pending_messages() {
-  for (Pending& p : pending_) {
+  for (size_t i = 0; i < pending_.size(); i++) {
+    Pending& p = pending_[i];
     size_t allowed = p.flush_seq <= flushed_seq_ ? p.ready.messages.size() : p.early;
     for (; p.sent < allowed; p.sent++) enqueue(p.ready.messages[p.sent]);
     if (p.sent < p.ready.messages.size()) return;  // later Readies' messages wait behind these
@@ -251,7 +282,6 @@ void QuorumPeer::complete_durable() {
   send_pending_messages();
   while (!pending_.empty() && pending_.front().flush_seq <= flushed_seq_) {
     KZ_ASSERT(pending_.front().sent == pending_.front().ready.messages.size());
-    core_->recycle(std::move(pending_.front().ready));
     pending_.pop_front();
     core_->advance();
   }
@@ -306,7 +336,6 @@ Status QuorumPeer::handle_ready(Ready ready) {
   // 3. and 4.
   deliver(ready);
   core_->advance();
-  core_->recycle(std::move(ready));
   return Status::ok();
 }
 

@@ -127,6 +127,13 @@ bool ZabCore::ready_only_appends() const {
 }
 
 Ready ZabCore::take_ready() {
+  Ready out;
+  take_ready(&out);
+  return out;
+}
+
+void ZabCore::take_ready(Ready* out) {
+  KZ_ASSERT(out->empty());
   Handed h;
   h.durable = last_zxid();
   for (const StorageOp& op : ready_.storage) {
@@ -136,28 +143,7 @@ Ready ZabCore::take_ready() {
                 fmt::format("a Ready with non-append storage taken with {} in flight", handed_.size()));
   handed_.push_back(h);
   applied_ = commit_;
-  Ready out = std::move(ready_);
-  ready_ = Ready();
-  if (!spare_readies_.empty()) {
-    ready_ = std::move(spare_readies_.back());
-    spare_readies_.pop_back();
-  }
-  return out;
-}
-
-void ZabCore::recycle(Ready&& ready) {
-  constexpr size_t kSpareMax = 4;
-  if (spare_readies_.size() >= kSpareMax) return;
-  ready.storage.clear();
-  ready.messages.clear();
-  ready.committed.clear();
-  ready.forwarded.clear();
-  ready.app_messages.clear();
-  ready.syncs_done.clear();
-  ready.syncs_failed.clear();
-  ready.events.clear();
-  KZ_ASSERT(ready.empty());
-  spare_readies_.push_back(std::move(ready));
+  swap(*out, ready_);
 }
 
 void ZabCore::advance() {

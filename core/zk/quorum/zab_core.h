@@ -123,6 +123,17 @@ struct Ready {
     return storage.empty() && messages.empty() && committed.empty() && forwarded.empty() && app_messages.empty() &&
            syncs_done.empty() && syncs_failed.empty() && events.empty();
   }
+  // Member-wise (std::swap's three moves of eight vectors cost more than the swap itself).
+  friend void swap(Ready& a, Ready& b) noexcept {
+    a.storage.swap(b.storage);
+    a.messages.swap(b.messages);
+    a.committed.swap(b.committed);
+    a.forwarded.swap(b.forwarded);
+    a.app_messages.swap(b.app_messages);
+    a.syncs_done.swap(b.syncs_done);
+    a.syncs_failed.swap(b.syncs_failed);
+    a.events.swap(b.events);
+  }
 };
 
 class ZabCore {
@@ -151,10 +162,9 @@ class ZabCore {
   // True if every storage op of the Ready being built is an append (it may be pipelined).
   bool ready_only_appends() const;
   Ready take_ready();
-  // Optional: gives a handled Ready back so that its vectors' storage is reused by a later one
-  // (a busy peer takes a Ready per message batch; this saves their allocations). Its contents are
-  // dropped.
-  void recycle(Ready&& ready);
+  // The same, into `*out`, which must be empty: its vectors (and their capacity) are swapped in
+  // for the next Ready to be built in. A caller that keeps its emptied Readies allocates nothing.
+  void take_ready(Ready* out);
   void advance();
   // Readies taken and not yet advanced.
   size_t readies_in_flight() const { return handed_.size(); }
@@ -254,7 +264,6 @@ class ZabCore {
   ZabOptions opts_;
   SnapshotFn snapshot_fn_;
   Ready ready_;
-  std::vector<Ready> spare_readies_;  // emptied Readies given back by recycle(), capacity kept
 
   // A Ready handed out by take_ready() and not yet advanced: what advance() will count durable.
   struct Handed {
