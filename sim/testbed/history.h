@@ -25,6 +25,26 @@ using HistValue = nlohmann::ordered_json;
 // two-element array, one allocation per field).
 using HistField = std::pair<std::string_view, HistValue>;
 HistValue make_hist_value(std::initializer_list<HistField> fields);
+
+// The same built in place from alternating keys and values, hist("key", k, "value", v): no
+// temporary json per field and no copy of it (strings are moved in). For the busiest workloads.
+namespace detail {
+inline void hist_emplace(HistValue::object_t&) {}
+template <typename V, typename... Rest>
+void hist_emplace(HistValue::object_t& object, std::string_view key, V&& value, Rest&&... rest) {
+  object.emplace_back(std::string(key), HistValue(std::forward<V>(value)));
+  hist_emplace(object, std::forward<Rest>(rest)...);
+}
+}  // namespace detail
+template <typename... KeyValues>
+HistValue hist(KeyValues&&... kv) {
+  static_assert(sizeof...(KeyValues) % 2 == 0, "hist() takes key, value pairs");
+  HistValue v = HistValue::object();
+  auto& object = v.get_ref<HistValue::object_t&>();
+  object.reserve(sizeof...(KeyValues) / 2);
+  detail::hist_emplace(object, std::forward<KeyValues>(kv)...);
+  return v;
+}
 std::string_view op_type_name(OpType type);
 
 struct HistoryEntry {

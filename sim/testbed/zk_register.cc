@@ -86,13 +86,13 @@ class ZkRegisterWorkload final : public Workload {
       int k = static_cast<int>(env.rng->below(static_cast<uint64_t>(keys)));
       std::string path = fmt::format("/reg/k{}", k);
       if (env.rng->chance(0.5) || known_version[static_cast<size_t>(k)] == kUnknown) {
-        uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "read", {{"key", k}});
+        uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "read", hist("key", k));
         auto r = client->get_data(path);
         if (r.ok()) {
           known_version[static_cast<size_t>(k)] = r.value.stat.version;
           ctx.history.ok(ctx.now_ns(), op,
-                         {{"key", k}, {"version", r.value.stat.version}, {"value", r.value.data.value_or("")},
-                          {"session", client->session_id()}, {"mzxid", r.value.stat.mzxid}, {"zxid", r.zxid}});
+                         hist("key", k, "version", r.value.stat.version, "value", std::move(r.value.data).value_or(""),
+                              "session", client->session_id(), "mzxid", r.value.stat.mzxid, "zxid", r.zxid));
         } else {
           record_zk_error(ctx, op, r.err);
           if (r.err == ErrorCode::kNoNode) created = false;  // the registers are gone: recreate them
@@ -101,13 +101,13 @@ class ZkRegisterWorkload final : public Workload {
         std::string value = fmt::format("{}-{}", name, env.rng->below(1'000'000));
         int32_t expected = known_version[static_cast<size_t>(k)];
         uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "cas",
-                                         {{"key", k}, {"expected_version", expected}, {"value", value}});
+                                         hist("key", k, "expected_version", expected, "value", value));
         auto r = client->set_data(path, value, expected);
         if (r.ok()) {
           known_version[static_cast<size_t>(k)] = r.value.version;
-          ctx.history.ok(ctx.now_ns(), op, {{"key", k}, {"version", r.value.version}, {"value", value},
-                                            {"session", client->session_id()}, {"mzxid", r.value.mzxid},
-                                            {"zxid", r.zxid}});
+          ctx.history.ok(ctx.now_ns(), op,
+                         hist("key", k, "version", r.value.version, "value", std::move(value), "session",
+                              client->session_id(), "mzxid", r.value.mzxid, "zxid", r.zxid));
         } else {
           known_version[static_cast<size_t>(k)] = kUnknown;
           record_zk_error(ctx, op, r.err);
