@@ -298,9 +298,10 @@ void SimNet::resume_stalled() {
 }
 
 void SimNet::maybe_erase(uint64_t conn_id) {
-  auto it = conns_.find(conn_id);
-  if (it == conns_.end()) return;
-  Conn& c = it->second;
+  // Called after every wait on a connection: look it up by index, and walk the map only to erase.
+  Conn* found = find_conn(conn_id);
+  if (found == nullptr) return;
+  Conn& c = *found;
   auto done = [](const End& e) { return e.state == EndState::kClosed || e.state == EndState::kDead; };
   // Both ends gone; or the connecting side gave up before its SYN reached anyone.
   bool finished = (done(c.ends[0]) && done(c.ends[1])) ||
@@ -310,7 +311,7 @@ void SimNet::maybe_erase(uint64_t conn_id) {
     if (p.timer_armed) sched_.cancel_timer(p.timer);
   }
   conn_by_id_[conn_id] = nullptr;
-  conns_.erase(it);
+  conns_.erase(conn_id);
 }
 
 SimNet::Conn* SimNet::find_conn(uint64_t id) { return id < conn_by_id_.size() ? conn_by_id_[id] : nullptr; }
