@@ -365,8 +365,9 @@ void SimNet::arm(Conn& c, int side, int64_t deadline_ns) {
     sched_.cancel_timer(p.timer);
   }
   uint64_t key = pipe_key(c.id, side);
-  // Captures fit std::function's small buffer: no allocation per segment.
-  p.timer = sched_.add_timer(deadline_ns, [this, key] { on_pipe_timer(key); }, &timer_owner_);
+  p.timer = sched_.add_timer(
+      deadline_ns, [](void* net, uint64_t k) { static_cast<SimNet*>(net)->on_pipe_timer(k); }, this, key,
+      &timer_owner_);
   p.timer_armed = true;
   p.timer_deadline_ns = deadline_ns;
 }

@@ -71,7 +71,6 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
   if (timeout_ns == 0) return -1;
   Fiber* self = sched.current();
   KZ_ASSERT_MSG(self != nullptr, "wait_any outside a fiber");
-  // The timer's callback captures one pointer, so std::function keeps it inline (no allocation).
   struct Timeout {
     Scheduler& sched;
     Fiber* self;
@@ -79,10 +78,14 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
   } timeout{sched, self};
   TimerId timer;
   if (timeout_ns > 0) {
-    timer = sched.add_timer(deadline_after(sched.now_ns(), timeout_ns), [t = &timeout] {
-      t->timed_out = true;
-      t->sched.wake(t->self);
-    });
+    timer = sched.add_timer(
+        deadline_after(sched.now_ns(), timeout_ns),
+        [](void* ctx, uint64_t) {
+          auto* t = static_cast<Timeout*>(ctx);
+          t->timed_out = true;
+          t->sched.wake(t->self);
+        },
+        &timeout, 0);
   }
   struct TimerGuard {
     Scheduler& s;
