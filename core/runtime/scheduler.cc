@@ -410,20 +410,36 @@ void Scheduler::heap_push(const HeapEntry& entry) {
 }
 
 void Scheduler::heap_sift_down(size_t hole, HeapEntry entry) {
-  size_t size = heap_.size();
+  // Bottom-up: the entry placed here mostly comes from the end of the heap, a late deadline that
+  // belongs near the bottom. So walk the hole down along the smallest children to a leaf without
+  // comparing the entry on the way, then move the entry up from there to its place (rarely far).
+  const size_t start = hole;
+  const size_t size = heap_.size();
+  HeapEntry* h = heap_.data();
   for (;;) {
     size_t first = hole * kHeapArity + 1;
     if (first >= size) break;
-    size_t last = std::min(first + kHeapArity, size);
     size_t best = first;
-    for (size_t child = first + 1; child < last; child++) {
-      if (before(heap_[child], heap_[best])) best = child;
+    if (first + kHeapArity <= size) {  // all four children: a two-round tournament, no loop
+      static_assert(kHeapArity == 4);
+      size_t a = before(h[first + 1], h[first]) ? first + 1 : first;
+      size_t b = before(h[first + 3], h[first + 2]) ? first + 3 : first + 2;
+      best = before(h[b], h[a]) ? b : a;
+    } else {
+      for (size_t child = first + 1; child < size; child++) {
+        if (before(h[child], h[best])) best = child;
+      }
     }
-    if (!before(heap_[best], entry)) break;
-    heap_[hole] = heap_[best];
+    h[hole] = h[best];
     hole = best;
   }
-  heap_[hole] = entry;
+  while (hole > start) {
+    size_t parent = (hole - 1) / kHeapArity;
+    if (!before(entry, h[parent])) break;
+    h[hole] = h[parent];
+    hole = parent;
+  }
+  h[hole] = entry;
 }
 
 void Scheduler::heap_pop() {
