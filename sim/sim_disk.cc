@@ -512,15 +512,13 @@ Status SimDisk::file_sync(uint64_t id, std::string_view path) {
   if (f.durable_in_data) {
     // The pending ops are appends of data's bytes past the durable prefix: the prefix grows to all.
     KZ_ASSERT(f.unsynced.empty() || f.unsynced.back().offset + f.unsynced.back().in_data_bytes == f.data.size());
+    f.durable_prefix_bytes = f.data.size();
   } else {
     for (const PendingOp& op : f.unsynced) apply(f.durable, op);
-    KZ_ASSERT(f.durable == f.data);
-    std::vector<uint8_t>().swap(f.durable);  // the durable bytes are all of data from now on
-    f.durable_in_data = true;
+    KZ_ASSERT(f.durable.size() == f.data.size());
   }
   f.unsynced.clear();
-  f.durable_prefix_bytes = f.data.size();
-  record(kDiskOpSync, f.durable_prefix_bytes);
+  record(kDiskOpSync, f.data.size());
   return Status::ok();
 }
 

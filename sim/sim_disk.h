@@ -161,7 +161,9 @@ class SimDisk final : public io::Fs {
     // durable_prefix_bytes of `data`: after a sync the two are equal, and appends (nearly every
     // write: logs) leave that prefix alone, so a sync needs no copy and an append keeps none. Any
     // other change (overwrite, truncate), a crash or a bit flip first copies the durable bytes and
-    // the pending appends' bytes out (materialize_durable).
+    // the pending appends' bytes out (materialize_durable); the file then keeps separate durable
+    // bytes until the next crash, so one overwritten in place (a preallocated log) pays that copy
+    // once, not per write. A crash leaves every file with durable bytes in data again.
     std::vector<uint8_t> data;     // volatile
     std::vector<uint8_t> durable;  // survives a crash (unless durable_in_data)
     bool durable_in_data = true;
