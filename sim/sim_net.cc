@@ -314,8 +314,6 @@ void SimNet::maybe_erase(uint64_t conn_id) {
   conns_.erase(conn_id);
 }
 
-SimNet::Conn* SimNet::find_conn(uint64_t id) { return id < conn_by_id_.size() ? conn_by_id_[id] : nullptr; }
-
 void SimNet::wake_end(End& e) {
   e.readers.wake_all(sched_);
   e.writers.wake_all(sched_);
