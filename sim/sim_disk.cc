@@ -134,14 +134,21 @@ Result<std::vector<std::string_view>> SimDisk::split_path(std::string_view path)
 }
 
 SimDisk::Inode& SimDisk::inode(uint64_t id) {
+  if (cached_inode_ != nullptr && id == cached_inode_id_) return *cached_inode_;
   auto it = inodes_.find(id);
   KZ_ASSERT_MSG(it != inodes_.end(), fmt::format("inode {} missing", id));
+  cached_inode_id_ = id;
+  cached_inode_ = &it->second;
   return it->second;
 }
 
 const SimDisk::Inode* SimDisk::find_inode(uint64_t id) const {
+  if (cached_inode_ != nullptr && id == cached_inode_id_) return cached_inode_;
   auto it = inodes_.find(id);
-  return it == inodes_.end() ? nullptr : &it->second;
+  if (it == inodes_.end()) return nullptr;
+  cached_inode_id_ = id;
+  cached_inode_ = const_cast<Inode*>(&it->second);  // inodes_ is ours; the cache serves inode() too
+  return &it->second;
 }
 
 Result<uint64_t> SimDisk::lookup(std::string_view path) {
@@ -199,7 +206,7 @@ void SimDisk::durable_files(uint64_t dir, const std::string& prefix,
     std::string path = io::join_path(prefix, name);
     if (c->is_dir) {
       durable_files(child, path, out);
-    } else if (!c->durable.empty()) {
+    } else if (durable_size(*c) > 0) {
       out->emplace_back(path, child);
     }
   }
@@ -276,6 +283,7 @@ void SimDisk::maybe_free(uint64_t id) {
   }
   KZ_ASSERT(used_bytes_ >= n.data.size());
   used_bytes_ -= n.data.size();
+  forget_cached_inode();
   inodes_.erase(it);
   for (uint64_t child : orphans) maybe_free(child);
 }
@@ -463,9 +471,16 @@ Status SimDisk::file_pwrite(uint64_t id, uint64_t offset, std::span<const uint8_
     record(kDiskOpNoSpace, growth);
     return Status(Code::kNoSpace, fmt::format("{}: no space left writing {} bytes at offset {}", path, data.size(), offset));
   }
-  PendingOp op{.truncate = false, .offset = offset, .bytes = std::vector<uint8_t>(data.begin(), data.end())};
-  apply(f.data, op);
-  f.unsynced.push_back(std::move(op));
+  if (f.durable_in_data && offset == f.data.size()) {
+    // An append leaves the durable prefix alone; the op's bytes stay in `data` (see Inode).
+    f.data.insert(f.data.end(), data.begin(), data.end());
+    f.unsynced.push_back(PendingOp{.truncate = false, .offset = offset, .bytes = {}, .in_data_bytes = data.size()});
+  } else {
+    materialize_durable(f);
+    PendingOp op{.truncate = false, .offset = offset, .bytes = std::vector<uint8_t>(data.begin(), data.end())};
+    apply(f.data, op);
+    f.unsynced.push_back(std::move(op));
+  }
   used_bytes_ += growth;
   record(kDiskOpWrite, (offset << 20) ^ data.size());
   return Status::ok();
@@ -479,6 +494,7 @@ Status SimDisk::file_truncate(uint64_t id, uint64_t size, std::string_view path)
     return Status(Code::kNoSpace, fmt::format("{}: no space left truncating to {} bytes", path, size));
   }
   uint64_t old_size = f.data.size();
+  materialize_durable(f);
   PendingOp op{.truncate = true, .offset = size, .bytes = {}};
   apply(f.data, op);
   f.unsynced.push_back(std::move(op));
@@ -493,10 +509,16 @@ Status SimDisk::file_sync(uint64_t id, std::string_view path) {
     return Status(Code::kIoError, fmt::format("{}: fsync failed (injected)", path));
   }
   Inode& f = inode(id);
-  for (const PendingOp& op : f.unsynced) apply(f.durable, op);
+  if (f.durable_in_data) {
+    // The pending ops are appends of data's bytes past the durable prefix: the prefix grows to all.
+    KZ_ASSERT(f.unsynced.empty() || f.unsynced.back().offset + f.unsynced.back().in_data_bytes == f.data.size());
+    f.durable_prefix_bytes = f.data.size();
+  } else {
+    for (const PendingOp& op : f.unsynced) apply(f.durable, op);
+    KZ_ASSERT(f.durable.size() == f.data.size());
+  }
   f.unsynced.clear();
-  KZ_ASSERT(f.durable.size() == f.data.size());
-  record(kDiskOpSync, f.durable.size());
+  record(kDiskOpSync, f.data.size());
   return Status::ok();
 }
 
@@ -508,7 +530,22 @@ void SimDisk::release_handle(uint64_t id, uint32_t generation) {
   maybe_free(id);
 }
 
+void SimDisk::materialize_durable(Inode& f) {
+  if (!f.durable_in_data) return;
+  KZ_ASSERT(f.durable_prefix_bytes <= f.data.size());
+  auto at = [&f](uint64_t offset) { return f.data.begin() + static_cast<ptrdiff_t>(offset); };
+  f.durable.assign(f.data.begin(), at(f.durable_prefix_bytes));
+  for (PendingOp& op : f.unsynced) {
+    KZ_ASSERT(!op.truncate && op.bytes.empty() && op.offset + op.in_data_bytes <= f.data.size());
+    op.bytes.assign(at(op.offset), at(op.offset + op.in_data_bytes));
+    op.in_data_bytes = 0;
+  }
+  f.durable_in_data = false;
+  f.durable_prefix_bytes = 0;
+}
+
 void SimDisk::apply(std::vector<uint8_t>& bytes, const PendingOp& op) {
+  KZ_ASSERT(op.in_data_bytes == 0);  // materialize_durable first
   if (op.truncate) {
     bytes.resize(op.offset);
     return;
@@ -554,6 +591,7 @@ void SimDisk::crash(bool tear) {
   record(kDiskOpCrash, tear ? 1 : 0);
   for (auto& [id, n] : inodes_) {
     if (n.is_dir) continue;
+    materialize_durable(n);
     size_t pending = n.unsynced.size();
     if (pending > 0) {
       size_t keep = 0;
@@ -578,7 +616,11 @@ void SimDisk::crash(bool tear) {
       }
       n.unsynced.clear();
     }
-    n.data = n.durable;
+    // What survived is all there is: the durable bytes become the volatile ones, and a prefix of them.
+    n.data = std::move(n.durable);
+    std::vector<uint8_t>().swap(n.durable);
+    n.durable_in_data = true;
+    n.durable_prefix_bytes = n.data.size();
   }
   // The namespace becomes what sync_dir made durable; what is not reachable from the root is gone.
   std::set<uint64_t> reachable{kRootInode};
@@ -593,6 +635,7 @@ void SimDisk::crash(bool tear) {
   used_bytes_ = 0;
   for (auto it = inodes_.begin(); it != inodes_.end();) {
     if (!reachable.contains(it->first)) {
+      forget_cached_inode();
       it = inodes_.erase(it);
       continue;
     }
@@ -621,6 +664,7 @@ Result<SimDisk::BitFlip> SimDisk::flip_bit(std::string_view path, uint64_t offse
     if (id == 0 || inode(id).is_dir) return Status(Code::kNotFound, fmt::format("flip_bit: no durable file '{}'", path));
   }
   Inode& f = inode(id);
+  materialize_durable(f);
   uint64_t hi = std::min<uint64_t>(offset_hi, f.durable.size());
   if (offset_lo >= hi) {
     return Status(Code::kNotFound, fmt::format("flip_bit: '{}' has no durable byte in [{}, {})", name, offset_lo, offset_hi));
@@ -651,6 +695,9 @@ Result<std::vector<uint8_t>> SimDisk::durable_contents(std::string_view path) co
   uint64_t id = durable_lookup(path);
   const Inode* f = id == 0 ? nullptr : find_inode(id);
   if (f == nullptr || f->is_dir) return Status(Code::kNotFound, fmt::format("no durable file '{}'", path));
+  if (f->durable_in_data) {
+    return std::vector<uint8_t>(f->data.begin(), f->data.begin() + static_cast<ptrdiff_t>(f->durable_prefix_bytes));
+  }
   return f->durable;
 }
 

@@ -151,12 +151,23 @@ class SimDisk final : public io::Fs {
     bool truncate = false;
     uint64_t offset = 0;  // write: where; truncate: the new size
     std::vector<uint8_t> bytes;
+    // An append made while the file's durable bytes are a prefix of its volatile bytes (see Inode)
+    // keeps no copy: its bytes are data[offset, offset + in_data_bytes), and `bytes` is empty.
+    uint64_t in_data_bytes = 0;
   };
   struct Inode {
     bool is_dir = false;
-    // Files.
+    // Files. The durable bytes are either `durable`, or (durable_in_data) the first
+    // durable_prefix_bytes of `data`: after a sync the two are equal, and appends (nearly every
+    // write: logs) leave that prefix alone, so a sync needs no copy and an append keeps none. Any
+    // other change (overwrite, truncate), a crash or a bit flip first copies the durable bytes and
+    // the pending appends' bytes out (materialize_durable); the file then keeps separate durable
+    // bytes until the next crash, so one overwritten in place (a preallocated log) pays that copy
+    // once, not per write. A crash leaves every file with durable bytes in data again.
     std::vector<uint8_t> data;     // volatile
-    std::vector<uint8_t> durable;  // survives a crash
+    std::vector<uint8_t> durable;  // survives a crash (unless durable_in_data)
+    bool durable_in_data = true;
+    uint64_t durable_prefix_bytes = 0;
     std::vector<PendingOp> unsynced;
     // Directories: name -> inode.
     std::map<std::string, uint64_t> children;
@@ -190,6 +201,10 @@ class SimDisk final : public io::Fs {
   // Points the durable entry `name` of `dir` at `child` (dropping whatever it replaced).
   void link_durable(uint64_t dir, const std::string& name, uint64_t child);
   void maybe_free(uint64_t id);
+  void forget_cached_inode() const {
+    cached_inode_id_ = 0;
+    cached_inode_ = nullptr;
+  }
 
   // File operations (SimFile forwards here)
   Status check_handle(uint64_t id, uint32_t generation, std::string_view path) const;
@@ -200,6 +215,10 @@ class SimDisk final : public io::Fs {
   void release_handle(uint64_t id, uint32_t generation);
 
   static void apply(std::vector<uint8_t>& bytes, const PendingOp& op);
+  // Leaves durable_in_data: copies the durable prefix into `durable` and each pending append's
+  // bytes into its op. No-op if the durable bytes are already separate.
+  static void materialize_durable(Inode& f);
+  static uint64_t durable_size(const Inode& f) { return f.durable_in_data ? f.durable_prefix_bytes : f.durable.size(); }
   bool take_sync_failure();
   // Whether `growth` more bytes fit (capacity and set_full).
   bool fits(uint64_t growth) const;
@@ -221,6 +240,11 @@ class SimDisk final : public io::Fs {
   uint32_t disk_id_;
   DiskOptions options_;
   std::map<uint64_t, Inode> inodes_;
+  // The inode found last: each file operation looks its inode up several times (handle checks, the
+  // operation itself). Map nodes are stable, so this stays valid until that inode is erased
+  // (forget_cached_inode, wherever inodes_ erases).
+  mutable uint64_t cached_inode_id_ = 0;
+  mutable Inode* cached_inode_ = nullptr;
   uint64_t next_inode_ = kRootInode + 1;
   uint64_t used_bytes_ = 0;
   uint32_t sync_failures_pending_ = 0;

@@ -298,9 +298,10 @@ void SimNet::resume_stalled() {
 }
 
 void SimNet::maybe_erase(uint64_t conn_id) {
-  auto it = conns_.find(conn_id);
-  if (it == conns_.end()) return;
-  Conn& c = it->second;
+  // Called after every wait on a connection: look it up by index, and walk the map only to erase.
+  Conn* found = find_conn(conn_id);
+  if (found == nullptr) return;
+  Conn& c = *found;
   auto done = [](const End& e) { return e.state == EndState::kClosed || e.state == EndState::kDead; };
   // Both ends gone; or the connecting side gave up before its SYN reached anyone.
   bool finished = (done(c.ends[0]) && done(c.ends[1])) ||
@@ -310,10 +311,8 @@ void SimNet::maybe_erase(uint64_t conn_id) {
     if (p.timer_armed) sched_.cancel_timer(p.timer);
   }
   conn_by_id_[conn_id] = nullptr;
-  conns_.erase(it);
+  conns_.erase(conn_id);
 }
-
-SimNet::Conn* SimNet::find_conn(uint64_t id) { return id < conn_by_id_.size() ? conn_by_id_[id] : nullptr; }
 
 void SimNet::wake_end(End& e) {
   e.readers.wake_all(sched_);
@@ -364,8 +363,9 @@ void SimNet::arm(Conn& c, int side, int64_t deadline_ns) {
     sched_.cancel_timer(p.timer);
   }
   uint64_t key = pipe_key(c.id, side);
-  // Captures fit std::function's small buffer: no allocation per segment.
-  p.timer = sched_.add_timer(deadline_ns, [this, key] { on_pipe_timer(key); }, &timer_owner_);
+  p.timer = sched_.add_timer(
+      deadline_ns, [](void* net, uint64_t k) { static_cast<SimNet*>(net)->on_pipe_timer(k); }, this, key,
+      &timer_owner_);
   p.timer_armed = true;
   p.timer_deadline_ns = deadline_ns;
 }

@@ -272,7 +272,8 @@ class SimNet {
   void reset_conn(Conn& c);
   void stop_host(uint32_t host, bool power_off);
 
-  Conn* find_conn(uint64_t id);
+  // Inline: it runs several times per segment, from both sim_net*.cc files.
+  Conn* find_conn(uint64_t id) { return id < conn_by_id_.size() ? conn_by_id_[id] : nullptr; }
   Link& link(uint32_t from, uint32_t to);
   const Link* find_link(uint32_t from, uint32_t to) const;
   void record(uint64_t kind, uint64_t a, uint64_t b) {

@@ -322,10 +322,14 @@ bool SimNet::wait_conn(uint64_t conn_id, int side, bool writers, int64_t deadlin
   } alarm{&sched_, sched_.current(), false};
   rt::TimerId timer;
   if (deadline_ns != kNever) {
-    timer = sched_.add_timer(deadline_ns, [a = &alarm] {
-      a->fired = true;
-      a->sched->wake(a->fiber);
-    });
+    timer = sched_.add_timer(
+        deadline_ns,
+        [](void* ctx, uint64_t) {
+          auto* a = static_cast<Alarm*>(ctx);
+          a->fired = true;
+          a->sched->wake(a->fiber);
+        },
+        &alarm, 0);
   }
   struct CancelTimer {
     rt::Scheduler& sched;

@@ -310,16 +310,19 @@ void Scheduler::yield() {
 void Scheduler::sleep_until(int64_t deadline_ns) {
   Fiber* f = current_;
   KZ_ASSERT_MSG(f != nullptr, "sleep outside a fiber");
-  // The callback captures one pointer, so std::function keeps it inline: no allocation per sleep.
   struct Sleeper {
     Scheduler* sched;
     Fiber* fiber;
     bool fired = false;
   } sleeper{this, f};
-  TimerId id = add_timer(deadline_ns, [s = &sleeper] {
-    s->fired = true;
-    s->sched->wake(s->fiber);
-  });
+  TimerId id = add_timer(
+      deadline_ns,
+      [](void* ctx, uint64_t) {
+        auto* s = static_cast<Sleeper*>(ctx);
+        s->fired = true;
+        s->sched->wake(s->fiber);
+      },
+      &sleeper, 0);
   struct Guard {
     Scheduler* s;
     TimerId id;
@@ -331,7 +334,7 @@ void Scheduler::sleep_until(int64_t deadline_ns) {
   while (!sleeper.fired) park();
 }
 
-TimerId Scheduler::add_timer(int64_t deadline_ns, std::function<void()> callback, TaskGroup* owner) {
+TimerId Scheduler::new_timer(int64_t deadline_ns, TaskGroup* owner, TimerSlot** slot_out) {
   if (owner == nullptr && current_ != nullptr) owner = current_->group;
   uint32_t slot;
   if (!free_slots_.empty()) {
@@ -343,25 +346,49 @@ TimerId Scheduler::add_timer(int64_t deadline_ns, std::function<void()> callback
   }
   TimerSlot& s = timer_slots_[slot];
   KZ_ASSERT(s.seq == 0);
+  KZ_ASSERT(s.fn == nullptr && !s.callback);
   s.deadline_ns = deadline_ns;
   s.seq = next_timer_seq_++;
-  s.callback = std::move(callback);
   s.owner = owner;
-  heap_.push_back(HeapEntry{deadline_ns, s.seq, slot});
-  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  heap_push(HeapEntry{deadline_ns, s.seq, slot});
   timers_live_++;
+  *slot_out = &s;
   return TimerId{slot, s.seq};
+}
+
+TimerId Scheduler::add_timer(int64_t deadline_ns, std::function<void()> callback, TaskGroup* owner) {
+  KZ_ASSERT(callback);
+  TimerSlot* s;
+  TimerId id = new_timer(deadline_ns, owner, &s);
+  s->callback = std::move(callback);
+  return id;
+}
+
+TimerId Scheduler::add_timer(int64_t deadline_ns, TimerFn fn, void* ctx, uint64_t arg, TaskGroup* owner) {
+  KZ_ASSERT(fn != nullptr);
+  TimerSlot* s;
+  TimerId id = new_timer(deadline_ns, owner, &s);
+  s->fn = fn;
+  s->ctx = ctx;
+  s->arg = arg;
+  return id;
+}
+
+void Scheduler::free_slot(uint32_t slot) {
+  TimerSlot& s = timer_slots_[slot];
+  s.seq = 0;
+  if (s.fn == nullptr) s.callback = nullptr;  // a function-pointer timer never set it
+  s.fn = nullptr;
+  s.owner = nullptr;
+  free_slots_.push_back(slot);
+  timers_live_--;
 }
 
 bool Scheduler::cancel_timer(TimerId id) {
   if (!id.valid() || id.slot >= timer_slots_.size()) return false;
   TimerSlot& s = timer_slots_[id.slot];
   if (s.seq != id.seq) return false;
-  s.seq = 0;
-  s.callback = nullptr;
-  s.owner = nullptr;
-  free_slots_.push_back(id.slot);
-  timers_live_--;
+  free_slot(id.slot);
   // Cancelled entries leave the heap lazily. Timeouts are mostly cancelled (a reply came first), so
   // without this the heap grows to every timeout of the last few seconds and each push and pop pays
   // for it. Dropping the dead entries keeps it within twice the live timers; the firing order is
@@ -370,37 +397,100 @@ bool Scheduler::cancel_timer(TimerId id) {
   return true;
 }
 
+void Scheduler::heap_push(const HeapEntry& entry) {
+  size_t hole = heap_.size();
+  heap_.push_back(entry);
+  while (hole > 0) {
+    size_t parent = (hole - 1) / kHeapArity;
+    if (!before(entry, heap_[parent])) break;
+    heap_[hole] = heap_[parent];
+    hole = parent;
+  }
+  heap_[hole] = entry;
+}
+
+void Scheduler::heap_sift_down(size_t hole, HeapEntry entry) {
+  // Bottom-up: the entry placed here mostly comes from the end of the heap, a late deadline that
+  // belongs near the bottom. So walk the hole down along the smallest children to a leaf without
+  // comparing the entry on the way, then move the entry up from there to its place (rarely far).
+  const size_t start = hole;
+  const size_t size = heap_.size();
+  HeapEntry* h = heap_.data();
+  for (;;) {
+    size_t first = hole * kHeapArity + 1;
+    if (first >= size) break;
+    size_t best = first;
+    if (first + kHeapArity <= size) {  // all four children: a two-round tournament, no loop
+      static_assert(kHeapArity == 4);
+      size_t a = before(h[first + 1], h[first]) ? first + 1 : first;
+      size_t b = before(h[first + 3], h[first + 2]) ? first + 3 : first + 2;
+      best = before(h[b], h[a]) ? b : a;
+    } else {
+      for (size_t child = first + 1; child < size; child++) {
+        if (before(h[child], h[best])) best = child;
+      }
+    }
+    h[hole] = h[best];
+    hole = best;
+  }
+  while (hole > start) {
+    size_t parent = (hole - 1) / kHeapArity;
+    if (!before(entry, h[parent])) break;
+    h[hole] = h[parent];
+    hole = parent;
+  }
+  h[hole] = entry;
+}
+
+void Scheduler::heap_pop() {
+  KZ_ASSERT(!heap_.empty());
+  HeapEntry last = heap_.back();
+  heap_.pop_back();
+  if (!heap_.empty()) heap_sift_down(0, last);
+}
+
 void Scheduler::compact_heap() {
   std::erase_if(heap_, [this](const HeapEntry& e) { return timer_slots_[e.slot].seq != e.seq; });
-  std::make_heap(heap_.begin(), heap_.end(), Later{});
+  // Rebuild bottom-up: sift down every node that has children, the last of them first.
+  if (heap_.size() < 2) return;
+  for (size_t i = (heap_.size() - 2) / kHeapArity + 1; i-- > 0;) heap_sift_down(i, heap_[i]);
 }
 
 int64_t Scheduler::next_deadline() {
   while (!heap_.empty()) {
     const HeapEntry& top = heap_.front();
     if (timer_slots_[top.slot].seq == top.seq) return top.deadline_ns;
-    std::pop_heap(heap_.begin(), heap_.end(), Later{});  // cancelled: discard lazily
-    heap_.pop_back();
+    heap_pop();  // cancelled: discard lazily
   }
   return kNever;
 }
 
 bool Scheduler::fire_one_due_timer(int64_t now_ns) {
   if (next_deadline() > now_ns) return false;
+  fire_top_timer();
+  return true;
+}
+
+void Scheduler::fire_top_timer() {
   HeapEntry top = heap_.front();
-  std::pop_heap(heap_.begin(), heap_.end(), Later{});
-  heap_.pop_back();
+  heap_pop();
   TimerSlot& s = timer_slots_[top.slot];
-  std::function<void()> cb = std::move(s.callback);
-  s.seq = 0;
-  s.callback = nullptr;
-  s.owner = nullptr;
-  free_slots_.push_back(top.slot);
-  timers_live_--;
+  KZ_ASSERT(s.seq == top.seq);
+  // The slot is freed before the callback runs (it may add timers, reusing it): take what it holds.
   ++events_;
+  if (s.fn != nullptr) {
+    TimerFn fn = s.fn;
+    void* ctx = s.ctx;
+    uint64_t arg = s.arg;
+    free_slot(top.slot);
+    record(kTraceTimerFire, static_cast<uint64_t>(top.deadline_ns), top.seq);
+    fn(ctx, arg);
+    return;
+  }
+  std::function<void()> cb = std::move(s.callback);
+  free_slot(top.slot);
   record(kTraceTimerFire, static_cast<uint64_t>(top.deadline_ns), top.seq);
   cb();
-  return true;
 }
 
 Scheduler::RunResult Scheduler::run_until(int64_t limit_ns) {
@@ -428,11 +518,14 @@ Scheduler::RunResult Scheduler::run_until(int64_t limit_ns) {
       continue;
     }
     int64_t now = driver_.now_ns();
-    if (fire_one_due_timer(now)) continue;
+    int64_t next = next_deadline();
+    if (next <= now) {
+      fire_top_timer();
+      continue;
+    }
     if (now >= limit_ns) return RunResult::kLimitReached;
-    int64_t next = std::min(next_deadline(), limit_ns);
     runs_since_poll_ = 0;  // idle() looks at the outside world
-    if (!driver_.idle(next)) return RunResult::kQuiescent;
+    if (!driver_.idle(std::min(next, limit_ns))) return RunResult::kQuiescent;
   }
 }
 

@@ -138,6 +138,11 @@ class Scheduler {
   // A timer's callback runs on the scheduler (not in a fiber): it must not block.
   // `owner` (default: the current fiber's group) cancels the timer when killed.
   TimerId add_timer(int64_t deadline_ns, std::function<void()> callback, TaskGroup* owner = nullptr);
+  // The same timer with a plain function pointer as its callback, called as fn(ctx, arg). For the
+  // hot internal timers (sleeps, waits with a timeout, network deliveries): no std::function to
+  // build, move and destroy per timer. Both kinds share one sequence, so they fire in one order.
+  using TimerFn = void (*)(void* ctx, uint64_t arg);
+  TimerId add_timer(int64_t deadline_ns, TimerFn fn, void* ctx, uint64_t arg, TaskGroup* owner = nullptr);
   bool cancel_timer(TimerId id);
   // True while the timer has neither fired nor been cancelled (also by its owner's kill).
   bool timer_pending(TimerId id) const {
@@ -152,7 +157,10 @@ class Scheduler {
   struct TimerSlot {
     int64_t deadline_ns = 0;
     uint64_t seq = 0;  // 0: free
-    std::function<void()> callback;
+    TimerFn fn = nullptr;  // null: the callback is `callback`
+    void* ctx = nullptr;
+    uint64_t arg = 0;
+    std::function<void()> callback;  // empty unless added with a std::function
     TaskGroup* owner = nullptr;
   };
   struct HeapEntry {
@@ -160,19 +168,28 @@ class Scheduler {
     uint64_t seq;
     uint32_t slot;
   };
-  // The timer heap is a min-heap on (deadline, sequence); std::*_heap take "a comes after b".
-  struct Later {
-    bool operator()(const HeapEntry& a, const HeapEntry& b) const {
-      return a.deadline_ns != b.deadline_ns ? a.deadline_ns > b.deadline_ns : a.seq > b.seq;
-    }
-  };
+  // The timer heap is a 4-ary min-heap on (deadline, sequence), a total order (sequences are
+  // unique), so any correct heap fires timers in the same order. Four children per node halve the
+  // depth of a binary heap: a pop, which nearly every timer pays (few are cancelled), moves the
+  // entry it takes from the end down fewer levels.
+  static constexpr size_t kHeapArity = 4;
+  static bool before(const HeapEntry& a, const HeapEntry& b) {
+    return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns : a.seq < b.seq;
+  }
+  void heap_push(const HeapEntry& entry);
+  void heap_pop();  // removes heap_[0]
+  void heap_sift_down(size_t hole, HeapEntry entry);
 
   void switch_to(Fiber* fiber);  // resumes `fiber` until it parks or ends
   void switch_out(Fiber* fiber);  // from inside `fiber`: back to whoever resumed it
   void destroy(Fiber* fiber);
   bool fire_one_due_timer(int64_t now_ns);
+  void fire_top_timer();  // REQUIRES: heap_[0] is a live timer (next_deadline() said so)
   int64_t next_deadline();
   void compact_heap();
+  // Takes a free slot, fills the common fields and pushes it on the heap; the caller sets the callback.
+  TimerId new_timer(int64_t deadline_ns, TaskGroup* owner, TimerSlot** slot_out);
+  void free_slot(uint32_t slot);
   void kill_group(TaskGroup& group);
   void make_runnable(Fiber* fiber);
   void record(uint64_t kind, uint64_t a, uint64_t b) {

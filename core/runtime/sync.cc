@@ -11,45 +11,6 @@ WaitList::~WaitList() {
   KZ_ASSERT_MSG(head_ == nullptr, "WaitList destroyed while fibers wait on it");
 }
 
-void WaitList::add(Node& node, Fiber* fiber) {
-  KZ_ASSERT(fiber != nullptr);
-  KZ_ASSERT(node.list == nullptr);
-  node.fiber = fiber;
-  node.list = this;
-  node.prev = tail_;
-  node.next = nullptr;
-  if (tail_ != nullptr) {
-    tail_->next = &node;
-  } else {
-    head_ = &node;
-  }
-  tail_ = &node;
-}
-
-void WaitList::remove(Node& node) {
-  if (node.list != this) return;
-  if (node.prev != nullptr) {
-    node.prev->next = node.next;
-  } else {
-    head_ = node.next;
-  }
-  if (node.next != nullptr) {
-    node.next->prev = node.prev;
-  } else {
-    tail_ = node.prev;
-  }
-  node.prev = node.next = nullptr;
-  node.list = nullptr;
-}
-
-void WaitList::wake_all(Scheduler& sched) {
-  for (Node* n = head_; n != nullptr; n = n->next) sched.wake(n->fiber);
-}
-
-void WaitList::wake_one(Scheduler& sched) {
-  if (head_ != nullptr) sched.wake(head_->fiber);
-}
-
 void Event::wait() {
   while (!set_) {
     WaitNode w(waiters_, sched_);
@@ -71,7 +32,6 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
   if (timeout_ns == 0) return -1;
   Fiber* self = sched.current();
   KZ_ASSERT_MSG(self != nullptr, "wait_any outside a fiber");
-  // The timer's callback captures one pointer, so std::function keeps it inline (no allocation).
   struct Timeout {
     Scheduler& sched;
     Fiber* self;
@@ -79,10 +39,14 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
   } timeout{sched, self};
   TimerId timer;
   if (timeout_ns > 0) {
-    timer = sched.add_timer(deadline_after(sched.now_ns(), timeout_ns), [t = &timeout] {
-      t->timed_out = true;
-      t->sched.wake(t->self);
-    });
+    timer = sched.add_timer(
+        deadline_after(sched.now_ns(), timeout_ns),
+        [](void* ctx, uint64_t) {
+          auto* t = static_cast<Timeout*>(ctx);
+          t->timed_out = true;
+          t->sched.wake(t->self);
+        },
+        &timeout, 0);
   }
   struct TimerGuard {
     Scheduler& s;

@@ -29,13 +29,46 @@ class WaitList {
   WaitList& operator=(const WaitList&) = delete;
   ~WaitList();
 
-  void add(Node& node, Fiber* fiber);
-  void remove(Node& node);
+  // The operations are inline: every wait and wake-up (each network read, reply and channel
+  // message) runs a few of them.
+  void add(Node& node, Fiber* fiber) {
+    KZ_ASSERT(fiber != nullptr);
+    KZ_ASSERT(node.list == nullptr);
+    node.fiber = fiber;
+    node.list = this;
+    node.prev = tail_;
+    node.next = nullptr;
+    if (tail_ != nullptr) {
+      tail_->next = &node;
+    } else {
+      head_ = &node;
+    }
+    tail_ = &node;
+  }
+  void remove(Node& node) {
+    if (node.list != this) return;
+    if (node.prev != nullptr) {
+      node.prev->next = node.next;
+    } else {
+      head_ = node.next;
+    }
+    if (node.next != nullptr) {
+      node.next->prev = node.prev;
+    } else {
+      tail_ = node.prev;
+    }
+    node.prev = node.next = nullptr;
+    node.list = nullptr;
+  }
   bool empty() const { return head_ == nullptr; }
   // Wakes every waiter, in the order they started waiting.
-  void wake_all(Scheduler& sched);
+  void wake_all(Scheduler& sched) {
+    for (Node* n = head_; n != nullptr; n = n->next) sched.wake(n->fiber);
+  }
   // Wakes the longest waiter.
-  void wake_one(Scheduler& sched);
+  void wake_one(Scheduler& sched) {
+    if (head_ != nullptr) sched.wake(head_->fiber);
+  }
 
  private:
   Node* head_ = nullptr;

@@ -258,6 +258,47 @@ RC_GTEST_PROP(SchedulerProps, CancelledTimersNeverFire, (const std::vector<bool>
   for (size_t i = 0; i < cancel.size(); i++) RC_ASSERT(fired[i] == !cancel[i]);
 }
 
+// Property: timers added with a function pointer and with a std::function share one order, and
+// cancelling some (enough to compact the heap) leaves the rest in (deadline, creation) order.
+RC_GTEST_PROP(SchedulerProps, MixedTimerKindsFireInOneOrder, (const std::vector<uint8_t>& delays)) {
+  VirtualDriver d;
+  Scheduler s(d);
+  std::vector<std::pair<int64_t, size_t>> fired;
+  std::vector<TimerId> ids;
+  struct Ctx {
+    std::vector<std::pair<int64_t, size_t>>* fired;
+    std::vector<int64_t> deadlines;
+  } ctx{&fired, {}};
+  for (size_t i = 0; i < delays.size(); i++) {
+    int64_t deadline = delays[i] % 32;
+    ctx.deadlines.push_back(deadline);
+    if (delays[i] & 0x40) {
+      ids.push_back(s.add_timer(
+          deadline,
+          [](void* c, uint64_t k) {
+            auto* x = static_cast<Ctx*>(c);
+            x->fired->push_back({x->deadlines[k], static_cast<size_t>(k)});
+          },
+          &ctx, i));
+    } else {
+      ids.push_back(s.add_timer(deadline, [&fired, deadline, i] { fired.push_back({deadline, i}); }));
+    }
+  }
+  size_t cancelled = 0;
+  for (size_t i = 0; i < delays.size(); i++) {
+    if (delays[i] & 0x80) {
+      RC_ASSERT(s.cancel_timer(ids[i]));
+      cancelled++;
+    }
+  }
+  RC_ASSERT(s.timers_pending() == delays.size() - cancelled);
+  s.run_until();
+  RC_ASSERT(fired.size() == delays.size() - cancelled);
+  for (size_t i = 1; i < fired.size(); i++) RC_ASSERT(fired[i - 1] < fired[i]);
+  for (const auto& [deadline, i] : fired) RC_ASSERT((delays[i] & 0x80) == 0);
+  RC_ASSERT(s.timers_pending() == 0u);
+}
+
 // Property: a channel delivers every item once, in order, never holding more than its capacity.
 RC_GTEST_PROP(SyncProps, ChannelFifoUnderRandomSchedules, (const std::vector<uint8_t>& pauses)) {
   size_t capacity = *rc::gen::inRange<size_t>(1, 5);
