@@ -497,7 +497,10 @@ void QuorumPeer::enqueue(const Message& m) {
   auto it = links_.find({m.to, is_election_message(m.type) ? Channel::kElection : Channel::kQuorum});
   KZ_ASSERT(it != links_.end());
   Link& link = *it->second;
-  Bytes frame;
+  // Encoded into a buffer kept across calls: a frame written whole here needs no allocation; one
+  // that must be queued moves the buffer out (the next call starts a new one).
+  Bytes& frame = send_scratch_;
+  frame.clear();
   encode_message(m, frame);
   if (link.stream && !link.writing && link.queue.size() == 0 && !env_.buggify("zk.quorum.slow_send")) {
     // Nothing queued and nobody writing: write the frame here rather than wake the link's writer

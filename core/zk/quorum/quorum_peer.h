@@ -171,6 +171,7 @@ class QuorumPeer {
   rt::Channel<Input> inbox_;
   rt::Event work_;
   PendingRing pending_;
+  Bytes send_scratch_;  // enqueue()'s frame buffer, reused
   uint64_t appended_seq_ = 0;  // Readies with appends started this incarnation
   uint64_t flushed_seq_ = 0;   // ... of which a completed fsync covers the first flushed_seq_
   Status flush_status_;        // a failed fsync ends the incarnation
