@@ -24,27 +24,28 @@ HistValue make_hist_value(std::initializer_list<HistField> fields) {
 
 uint64_t History::invoke(int64_t time_ns, const std::string& process, const std::string& f, HistValue value) {
   uint64_t op = invoke_index_.size() + 1;
-  HistoryEntry e;
-  e.index = entries_.size();
+  invoke_index_.push_back(entries_.size());
+  completion_index_.push_back(-1);
+  HistoryEntry& e = entries_.emplace_back();  // built in place: entries are many and not small
+  e.index = entries_.size() - 1;
   e.op = op;
   e.time_ns = time_ns;
   e.type = OpType::kInvoke;
   e.process = process;
   e.f = f;
   e.value = std::move(value);
-  invoke_index_.push_back(entries_.size());
-  completion_index_.push_back(-1);
-  entries_.push_back(std::move(e));
   return op;
 }
 
 void History::complete(int64_t time_ns, uint64_t op, OpType type, HistValue value, const std::string& error) {
   KZ_ASSERT(op >= 1 && op <= invoke_index_.size());
   KZ_ASSERT_MSG(completion_index_[op - 1] < 0, "operation completed twice");
-  const HistoryEntry& inv = entries_[invoke_index_[op - 1]];
-  KZ_ASSERT(time_ns >= inv.time_ns);
-  HistoryEntry e;
-  e.index = entries_.size();
+  const size_t inv_index = invoke_index_[op - 1];
+  KZ_ASSERT(time_ns >= entries_[inv_index].time_ns);
+  completion_index_[op - 1] = static_cast<int64_t>(entries_.size());
+  HistoryEntry& e = entries_.emplace_back();  // a deque: the invocation's reference stays valid
+  const HistoryEntry& inv = entries_[inv_index];
+  e.index = entries_.size() - 1;
   e.op = op;
   e.time_ns = time_ns;
   e.type = type;
@@ -52,8 +53,6 @@ void History::complete(int64_t time_ns, uint64_t op, OpType type, HistValue valu
   e.f = inv.f;
   e.value = std::move(value);
   e.error = error;
-  completion_index_[op - 1] = static_cast<int64_t>(entries_.size());
-  entries_.push_back(std::move(e));
 }
 
 void History::ok(int64_t time_ns, uint64_t op, HistValue value) {
