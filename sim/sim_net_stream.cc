@@ -315,32 +315,13 @@ bool SimNet::wait_conn(uint64_t conn_id, int side, bool writers, int64_t deadlin
     int side;
     ~Leave() { net->leave_conn(id, side); }
   } leave{this, conn_id, side};
-  struct Alarm {
-    rt::Scheduler* sched;
-    rt::Fiber* fiber;
-    bool fired;
-  } alarm{&sched_, sched_.current(), false};
-  rt::TimerId timer;
-  if (deadline_ns != kNever) {
-    timer = sched_.add_timer(
-        deadline_ns,
-        [](void* ctx, uint64_t) {
-          auto* a = static_cast<Alarm*>(ctx);
-          a->fired = true;
-          a->sched->wake(a->fiber);
-        },
-        &alarm, 0);
-  }
-  struct CancelTimer {
-    rt::Scheduler& sched;
-    rt::TimerId id;
-    ~CancelTimer() { sched.cancel_timer(id); }
-  } cancel{sched_, timer};
+  rt::WakeAlarm alarm(sched_);
+  if (deadline_ns != kNever) alarm.arm(deadline_ns);
   {
     rt::WaitNode node(writers ? e.writers : e.readers, sched_);
     sched_.park();
   }
-  return !alarm.fired;
+  return !alarm.fired();
 }
 
 bool SimNet::wait_listener(uint64_t listener_id) {

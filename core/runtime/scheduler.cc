@@ -308,30 +308,10 @@ void Scheduler::yield() {
 }
 
 void Scheduler::sleep_until(int64_t deadline_ns) {
-  Fiber* f = current_;
-  KZ_ASSERT_MSG(f != nullptr, "sleep outside a fiber");
-  struct Sleeper {
-    Scheduler* sched;
-    Fiber* fiber;
-    bool fired = false;
-  } sleeper{this, f};
-  TimerId id = add_timer(
-      deadline_ns,
-      [](void* ctx, uint64_t) {
-        auto* s = static_cast<Sleeper*>(ctx);
-        s->fired = true;
-        s->sched->wake(s->fiber);
-      },
-      &sleeper, 0);
-  struct Guard {
-    Scheduler* s;
-    TimerId id;
-    bool* fired;
-    ~Guard() {
-      if (!*fired) s->cancel_timer(id);
-    }
-  } guard{this, id, &sleeper.fired};
-  while (!sleeper.fired) park();
+  KZ_ASSERT_MSG(current_ != nullptr, "sleep outside a fiber");
+  WakeAlarm alarm(*this);
+  alarm.arm(deadline_ns);
+  while (!alarm.fired()) park();
 }
 
 TimerId Scheduler::new_timer(int64_t deadline_ns, TaskGroup* owner, TimerSlot** slot_out) {

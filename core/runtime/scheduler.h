@@ -220,4 +220,33 @@ class Scheduler {
   size_t main_stack_size_ = 0;
 };
 
+// A deadline for a fiber that parks on something else (a sleep, a timed wait): once armed, its
+// timer wakes the fiber that made the alarm at the deadline and records that it fired; leaving
+// the scope cancels it. It lives on that fiber's stack (the timer points at it): no allocation.
+class WakeAlarm {
+ public:
+  explicit WakeAlarm(Scheduler& sched) : sched_(sched), fiber_(sched.current()) {}
+  ~WakeAlarm() { sched_.cancel_timer(id_); }  // a no-op once fired
+  WakeAlarm(const WakeAlarm&) = delete;
+  WakeAlarm& operator=(const WakeAlarm&) = delete;
+
+  void arm(int64_t deadline_ns) {
+    KZ_ASSERT(!id_.valid());
+    id_ = sched_.add_timer(deadline_ns, &WakeAlarm::on_fire, this, 0);
+  }
+  bool fired() const { return fired_; }
+
+ private:
+  static void on_fire(void* ctx, uint64_t) {
+    auto* alarm = static_cast<WakeAlarm*>(ctx);
+    alarm->fired_ = true;
+    alarm->sched_.wake(alarm->fiber_);
+  }
+
+  Scheduler& sched_;
+  Fiber* fiber_;
+  TimerId id_;
+  bool fired_ = false;
+};
+
 }  // namespace kz::rt

@@ -32,27 +32,8 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
   if (timeout_ns == 0) return -1;
   Fiber* self = sched.current();
   KZ_ASSERT_MSG(self != nullptr, "wait_any outside a fiber");
-  struct Timeout {
-    Scheduler& sched;
-    Fiber* self;
-    bool timed_out = false;
-  } timeout{sched, self};
-  TimerId timer;
-  if (timeout_ns > 0) {
-    timer = sched.add_timer(
-        deadline_after(sched.now_ns(), timeout_ns),
-        [](void* ctx, uint64_t) {
-          auto* t = static_cast<Timeout*>(ctx);
-          t->timed_out = true;
-          t->sched.wake(t->self);
-        },
-        &timeout, 0);
-  }
-  struct TimerGuard {
-    Scheduler& s;
-    TimerId id;
-    ~TimerGuard() { s.cancel_timer(id); }
-  } guard{sched, timer};
+  WakeAlarm timeout(sched);
+  if (timeout_ns > 0) timeout.arm(deadline_after(sched.now_ns(), timeout_ns));
   // Registration nodes for every item (bounded by the call's list); on the stack for short lists.
   constexpr size_t kInlineNodes = 4;
   std::array<WaitList::Node, kInlineNodes> inline_nodes{};
@@ -75,7 +56,7 @@ int wait_any(Scheduler& sched, std::initializer_list<Waitable*> items, int64_t t
     sched.park();
     ready = first_ready();
     if (ready >= 0) return ready;
-    if (timeout.timed_out) return -1;
+    if (timeout.fired()) return -1;
   }
 }
 

@@ -35,19 +35,40 @@ using Buffer = std::optional<std::string>;
 
 inline int32_t buffer_size(const Buffer& b) { return b ? static_cast<int32_t>(b->size()) : 0; }
 
+// Jute's ints and longs are big-endian: one unaligned load or store and a byte swap each.
+template <typename T>
+void store_be(char* p, T v) {
+  static_assert(sizeof(T) == 4 || sizeof(T) == 8);
+  using U = std::make_unsigned_t<T>;
+  U u = static_cast<U>(v);
+  if constexpr (sizeof(U) == 8) {
+    u = __builtin_bswap64(u);
+  } else {
+    u = __builtin_bswap32(u);
+  }
+  std::memcpy(p, &u, sizeof(U));
+}
+template <typename T>
+T load_be(const char* p) {
+  static_assert(sizeof(T) == 4 || sizeof(T) == 8);
+  using U = std::make_unsigned_t<T>;
+  U u;
+  std::memcpy(&u, p, sizeof(U));
+  if constexpr (sizeof(U) == 8) {
+    u = __builtin_bswap64(u);
+  } else {
+    u = __builtin_bswap32(u);
+  }
+  return static_cast<T>(u);
+}
+
 class JuteWriter {
  public:
   // Most records are a few dozen bytes: one allocation up front instead of one per doubling.
   explicit JuteWriter(size_t reserve = 128) { out_.reserve(reserve); }
   // Big-endian, appended whole (these two are most of what a reply or txn encodes).
-  void write_int(int32_t v) {
-    const uint32_t be = __builtin_bswap32(static_cast<uint32_t>(v));
-    out_.append(reinterpret_cast<const char*>(&be), 4);
-  }
-  void write_long(int64_t v) {
-    const uint64_t be = __builtin_bswap64(static_cast<uint64_t>(v));
-    out_.append(reinterpret_cast<const char*>(&be), 8);
-  }
+  void write_int(int32_t v) { write_be(v); }
+  void write_long(int64_t v) { write_be(v); }
   void write_bool(bool v);
   void write_buffer(const Buffer& v);
   void write_bytes(std::string_view v);  // a non-null buffer
@@ -64,6 +85,13 @@ class JuteWriter {
   std::string take() { return std::move(out_); }
 
  private:
+  template <typename T>
+  void write_be(T v) {
+    char buf[sizeof(T)];
+    store_be(buf, v);
+    out_.append(buf, sizeof(T));
+  }
+
   std::string out_;
 };
 
@@ -74,22 +102,8 @@ class JuteReader {
       : bytes_(bytes), length_max_(length_max) {}
 
   // Inline fast paths; a truncated input takes the out-of-line error path in need().
-  Status read_int(int32_t* v) {
-    if (remaining() < 4) return need(4, "int");
-    uint32_t be;
-    std::memcpy(&be, bytes_.data() + offset_, 4);
-    offset_ += 4;
-    *v = static_cast<int32_t>(__builtin_bswap32(be));
-    return Status::ok();
-  }
-  Status read_long(int64_t* v) {
-    if (remaining() < 8) return need(8, "long");
-    uint64_t be;
-    std::memcpy(&be, bytes_.data() + offset_, 8);
-    offset_ += 8;
-    *v = static_cast<int64_t>(__builtin_bswap64(be));
-    return Status::ok();
-  }
+  Status read_int(int32_t* v) { return read_be(v, "int"); }
+  Status read_long(int64_t* v) { return read_be(v, "long"); }
   // The next `n` bytes, consumed, or null (nothing consumed) if fewer remain: for fixed-layout
   // records read whole.
   const char* take_raw(size_t n) {
@@ -127,6 +141,13 @@ class JuteReader {
 
  private:
   Status need(size_t bytes, const char* what);
+  template <typename T>
+  Status read_be(T* v, const char* what) {
+    if (remaining() < sizeof(T)) return need(sizeof(T), what);
+    *v = load_be<T>(bytes_.data() + offset_);
+    offset_ += sizeof(T);
+    return Status::ok();
+  }
 
   std::string_view bytes_;
   size_t offset_ = 0;

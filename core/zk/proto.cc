@@ -1,6 +1,5 @@
 #include "core/zk/proto.h"
 
-#include <cstring>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -40,42 +39,23 @@ void ConnectResponse::write_custom(JuteWriter& w, const ConnectResponse& v) {
   if (v.read_only) w.write_bool(*v.read_only);
 }
 
-namespace {
-
-template <typename T>
-void put_be(char*& p, T v) {
-  using U = std::make_unsigned_t<T>;
-  U u = static_cast<U>(v);
-  if constexpr (sizeof(U) == 8) u = __builtin_bswap64(u);
-  else u = __builtin_bswap32(u);
-  std::memcpy(p, &u, sizeof(u));
-  p += sizeof(u);
-}
-
-template <typename T>
-void get_be(const char*& p, T& v) {
-  using U = std::make_unsigned_t<T>;
-  U u;
-  std::memcpy(&u, p, sizeof(u));
-  if constexpr (sizeof(U) == 8) u = __builtin_bswap64(u);
-  else u = __builtin_bswap32(u);
-  v = static_cast<T>(u);
-  p += sizeof(u);
-}
-
-}  // namespace
-
 void Stat::write_custom(JuteWriter& w, const Stat& v) {
   char buf[kJuteBytes];
   char* p = buf;
-  fields(v, [&p](const char*, const auto& field) { put_be(p, field); });
+  fields(v, [&p](const char*, const auto& field) {
+    store_be(p, field);
+    p += sizeof(field);
+  });
   KZ_ASSERT(p == buf + kJuteBytes);
   w.write_raw(std::string_view(buf, kJuteBytes));
 }
 
 Status Stat::read_custom(JuteReader& r, Stat& v) {
   if (const char* p = r.take_raw(kJuteBytes)) {
-    fields(v, [&p](const char*, auto& field) { get_be(p, field); });
+    fields(v, [&p](const char*, auto& field) {
+      field = load_be<std::remove_reference_t<decltype(field)>>(p);
+      p += sizeof(field);
+    });
     return Status::ok();
   }
   Status status;  // truncated: read field by field, so that the error names the field

@@ -58,6 +58,24 @@ struct Pair {
   explicit Pair(uint64_t seed, NetOptions net = {}) : world(WorldOptions{.seed = seed, .net = net}), a(world.add_node("a")), b(world.add_node("b")) {}
 };
 
+// The receiving side of the transfer tests: accepts one connection on b:kPort and reads it to EOF
+// into `received` (sleeping `pause_ns` after each read: a slow reader), then sets `eof`.
+void receive_all(io::Env& env, std::vector<uint8_t>& received, bool& eof, int64_t pause_ns) {
+  auto l = env.net->listen({"b", kPort});
+  ASSERT_TRUE(l.is_ok());
+  auto s = (*l)->accept();
+  ASSERT_TRUE(s.is_ok());
+  std::vector<uint8_t> buf(8192);
+  for (;;) {
+    auto n = (*s)->read_some(buf);
+    ASSERT_TRUE(n.is_ok()) << n.status().to_string();
+    if (*n == 0) break;
+    received.insert(received.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*n));
+    if (pause_ns > 0) env.clock->sleep_for(pause_ns);
+  }
+  eof = true;
+}
+
 TEST(SimNet, EchoWithPartialReads) {
   Pair p(7);
   int finished = 0;
@@ -99,21 +117,8 @@ TEST(SimNet, LargeTransferWithFlowControl) {
   std::vector<uint8_t> received;
   size_t partial_writes = 0;
   bool eof = false;
-  p.b.start([&](io::Env& env) {
-    auto l = env.net->listen({"b", kPort});
-    ASSERT_TRUE(l.is_ok());
-    auto s = (*l)->accept();
-    ASSERT_TRUE(s.is_ok());
-    std::vector<uint8_t> buf(8192);
-    for (;;) {
-      auto n = (*s)->read_some(buf);
-      ASSERT_TRUE(n.is_ok()) << n.status().to_string();
-      if (*n == 0) break;
-      received.insert(received.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*n));
-      env.clock->sleep_for(us_to_ns(100));  // a slow reader: the writer must wait for the window
-    }
-    eof = true;
-  });
+  // A slow reader: the writer must wait for the window.
+  p.b.start([&](io::Env& env) { receive_all(env, received, eof, us_to_ns(100)); });
   p.a.start([&](io::Env& env) {
     auto s = env.net->connect({"b", kPort});
     ASSERT_TRUE(s.is_ok());
@@ -140,20 +145,7 @@ TEST(SimNet, TryWriteTakesWhatTheWindowAllowsAndNeverBlocks) {
   std::vector<uint8_t> received;
   size_t zero_writes = 0;
   bool eof = false;
-  p.b.start([&](io::Env& env) {
-    auto l = env.net->listen({"b", kPort});
-    ASSERT_TRUE(l.is_ok());
-    auto s = (*l)->accept();
-    ASSERT_TRUE(s.is_ok());
-    std::vector<uint8_t> buf(8192);
-    for (;;) {
-      auto n = (*s)->read_some(buf);
-      ASSERT_TRUE(n.is_ok()) << n.status().to_string();
-      if (*n == 0) break;
-      received.insert(received.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*n));
-    }
-    eof = true;
-  });
+  p.b.start([&](io::Env& env) { receive_all(env, received, eof, 0); });
   p.a.start([&](io::Env& env) {
     auto s = env.net->connect({"b", kPort});
     ASSERT_TRUE(s.is_ok());
