@@ -5,12 +5,6 @@
 namespace kz::sim {
 
 namespace {
-uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 int64_t node_time(void* ctx) { return static_cast<SimClock*>(ctx)->now_ns(); }
 int64_t world_time(void* ctx) { return static_cast<World*>(ctx)->now_ns(); }
 }  // namespace
@@ -126,12 +120,6 @@ bool World::idle(int64_t deadline_ns) {
   KZ_ASSERT(deadline_ns >= now_ns_);
   now_ns_ = deadline_ns;
   return true;
-}
-
-void World::record(uint64_t kind, uint64_t a, uint64_t b) {
-  trace_events_++;
-  uint64_t e = mix64(kind * 0x9e3779b97f4a7c15ULL ^ mix64(a + 0x632be59bd9b4e019ULL) ^ (b * 0xd6e8feb86659fd93ULL));
-  trace_hash_ = mix64(trace_hash_ ^ e) + trace_events_;
 }
 
 Node& World::add_node(const std::string& name) {

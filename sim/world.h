@@ -101,13 +101,10 @@ class World final : public rt::Driver, public rt::TraceSink {
   // ---- Driver
   int64_t now_ns() override { return now_ns_; }
   bool idle(int64_t deadline_ns) override;
-  // ---- TraceSink
-  void record(uint64_t kind, uint64_t a, uint64_t b) override;
 
   rt::Scheduler& sched() { return *sched_; }
   uint64_t seed() const { return options_.seed; }
-  uint64_t trace_hash() const { return trace_hash_; }
-  uint64_t trace_events() const { return trace_events_; }
+  // trace_hash(), trace_events(): from TraceSink.
   io::Rng& rng() { return rng_; }
   LogSink* log_sink() const { return options_.log_sink; }
   // Fibers of the simulator itself (nemesis, workload drivers) that belong to no node.
@@ -130,8 +127,6 @@ class World final : public rt::Driver, public rt::TraceSink {
  private:
   WorldOptions options_;
   int64_t now_ns_ = 0;
-  uint64_t trace_hash_ = 0x6b7a5f7472616365ULL;  // "kz_trace"
-  uint64_t trace_events_ = 0;
   io::Rng rng_;
   std::unique_ptr<rt::Scheduler> sched_;
   std::unique_ptr<rt::TaskGroup> control_;
