@@ -125,7 +125,7 @@ void queue_client(RunContext& ctx, io::Env& env, const std::string& name, int64_
       }
       continue;
     }
-    uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "dequeue", nlohmann::json::object());
+    uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "dequeue", HistValue::object());
     auto list = s->get_children("/queue");
     if (!list.ok()) {
       record_zk_error(ctx, op, list.err);
@@ -167,7 +167,7 @@ void queue_client(RunContext& ctx, io::Env& env, const std::string& name, int64_
         env.clock->sleep_for(ms_to_ns(100));
         continue;
       }
-      uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "final-list", nlohmann::json::object());
+      uint64_t op = ctx.history.invoke(ctx.now_ns(), name, "final-list", HistValue::object());
       auto list = s->get_children("/queue");
       if (list.ok()) {
         nlohmann::json items = nlohmann::json::array();
