@@ -44,7 +44,11 @@ class HistField {
   template <typename T>
   HistField(HistKey key, T&& value) : key_(key) {
     using V = std::remove_cvref_t<T>;
-    if constexpr (std::is_same_v<V, bool>) {
+    if constexpr (nlohmann::detail::is_basic_json<V>::value) {
+      // Before the string case: a json converts to std::string implicitly (and throws unless it is one).
+      kind_ = Kind::kJson;
+      json_ = HistJson(std::forward<T>(value));
+    } else if constexpr (std::is_same_v<V, bool>) {
       kind_ = Kind::kBool;
       int_ = value ? 1 : 0;
     } else if constexpr (std::is_integral_v<V>) {
@@ -77,6 +81,7 @@ class HistField {
   // json-style access, so that checkers read `e.value["version"].get<int64_t>()`.
   template <typename T>
   T get() const {
+    if (kind_ == Kind::kJson) return json_.get<T>();  // a json-typed field converts as json does
     if constexpr (std::is_same_v<T, bool>) {
       return as_bool();
     } else if constexpr (std::is_integral_v<T>) {

@@ -44,6 +44,15 @@ TEST(HistValueTest, TypedFieldsReadBackAndSerialiseAsJson) {
   EXPECT_EQ(j["args"]["big"].get<uint64_t>(), uint64_t{1} << 63);
 }
 
+TEST(HistValueTest, JsonValuesStayJsonEvenThoughTheyConvertToStrings) {
+  nlohmann::json items = nlohmann::json::array({"/q/a", "/q/b"});
+  HistValue v{{"paths", items}, {"one", nlohmann::json("s")}, {"zxid", 7}};
+  EXPECT_EQ(v["paths"].kind(), HistField::Kind::kJson);
+  EXPECT_EQ(v["one"].kind(), HistField::Kind::kJson);
+  EXPECT_EQ(v["one"].get<std::string>(), "s");
+  EXPECT_EQ(v.to_json().dump(), R"({"paths":["/q/a","/q/b"],"one":"s","zxid":7})");
+}
+
 TEST(HistValueTest, InitializerListNullAndEmptyObject) {
   HistValue v{{"item", "x1"}, {"czxid", int64_t{0x100000002}}};
   EXPECT_EQ(v["item"].get<std::string>(), "x1");
