@@ -33,7 +33,9 @@ QuorumPeer::QuorumPeer(io::Env env, QuorumConfig config, StateMachine& state_mac
       work_(*env_.sched),
       flush_wanted_(*env_.sched),
       flusher_exited_(*env_.sched),
+      snapshot_idle_(*env_.sched),
       serving_event_(*env_.sched) {
+  snapshot_idle_.set();
   KZ_ASSERT_MSG(config_.server(config_.my_id) != nullptr, fmt::format("myid {} is not a server.N", config_.my_id));
   KZ_ASSERT(config_.tick_time_ms > 0);
   for (const QuorumServer& s : config_.servers) {
@@ -187,6 +189,7 @@ Status QuorumPeer::run_incarnation() {
   env_.spawn("zab-flush", [this] { flusher_fiber(); });
   Status s = serve();
   stop_flusher();  // it may be inside log_->flush(): the log must outlive it
+  wait_snapshot_write();  // the snapshot store and this peer must outlive it too
   pending_.clear();
   return s;
 }
@@ -398,7 +401,9 @@ Status QuorumPeer::persist(const std::vector<StorageOp>& ops) {
         Zxid zxid = op.entry.zxid;
         env_.log.info(kComponent, "installing the leader's snapshot at {:#x} ({} bytes)", zxid, op.entry.data.size());
         // Snapshot durable first, then the log loses what the snapshot supersedes: at every
-        // instant the disk holds at least everything this server acknowledged.
+        // instant the disk holds at least everything this server acknowledged. An own snapshot
+        // still being written finishes first (one writer in the snapshot folder at a time).
+        wait_snapshot_write();
         KZ_RETURN_IF_ERROR(snapshots_->write(zxid, op.entry.data));
         KZ_RETURN_IF_ERROR(sm_.restore(op.entry.data, zxid));
         applied_zxid_ = zxid;
@@ -453,21 +458,49 @@ void QuorumPeer::fail_pending(const Status& why) {
 
 Status QuorumPeer::maybe_snapshot() {
   int64_t now_ns = env_.clock->now_ns();
-  if (applied_since_snapshot_ >= snapshot_threshold_ && applied_zxid_ != 0) {
-    Bytes state = sm_.snapshot();
-    KZ_RETURN_IF_ERROR(snapshots_->write(applied_zxid_, state));
-    env_.log.info(kComponent, "snapshot at {:#x} ({} bytes)", applied_zxid_, state.size());
-    snapshots_taken_++;
+  if (!snapshot_writing_ && applied_since_snapshot_ >= snapshot_threshold_ && applied_zxid_ != 0) {
     applied_since_snapshot_ = 0;
     uint64_t half = std::max<uint64_t>(config_.snap_count / 2, 1);
     snapshot_threshold_ = half + env_.rng->below(half);
+    start_snapshot_write(applied_zxid_, sm_.snapshot());
   }
-  if (config_.autopurge_purge_interval_ms > 0 &&
+  // Not while a snapshot is being written: purge decides from the snapshots on disk.
+  if (!snapshot_writing_ && config_.autopurge_purge_interval_ms > 0 &&
       now_ns - last_purge_ns_ >= ms_to_ns(config_.autopurge_purge_interval_ms)) {
     last_purge_ns_ = now_ns;
     KZ_RETURN_IF_ERROR(snapshots_->purge(config_.autopurge_snap_retain_count, log_.get()));
   }
   return Status::ok();
+}
+
+void QuorumPeer::start_snapshot_write(Zxid zxid, Bytes state) {
+  KZ_ASSERT(!snapshot_writing_);
+  snapshot_writing_ = true;
+  snapshot_idle_.reset();
+  env_.spawn("zab-snapshot", [this, zxid, state = std::move(state)] {
+    struct Done {  // also when the fiber unwinds (a crash of the simulated node)
+      QuorumPeer* peer;
+      ~Done() {
+        peer->snapshot_writing_ = false;
+        peer->snapshot_idle_.set();
+      }
+    } done{this};
+    Status s = snapshots_->write(zxid, state);
+    if (s.is_ok()) {
+      env_.log.info(kComponent, "snapshot at {:#x} ({} bytes)", zxid, state.size());
+      snapshots_taken_++;
+    } else {
+      // Nothing is lost: the txn log still holds every txn the snapshot would have covered, and
+      // the next threshold tries again.
+      storage_failures_++;
+      env_.log.error(kComponent, "snapshot at {:#x} failed: {}", zxid, s.to_string());
+    }
+  });
+}
+
+void QuorumPeer::wait_snapshot_write() {
+  // One wait: the event stays set once the writer is done (and a killed fiber returns at once).
+  if (snapshot_writing_) snapshot_idle_.wait();
 }
 
 void QuorumPeer::report_event(const ZabEvent& e) {

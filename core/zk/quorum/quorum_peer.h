@@ -152,6 +152,11 @@ class QuorumPeer {
   void report_event(const ZabEvent& e);
   void settle_after_ready();
   Status maybe_snapshot();
+  // A snapshot is serialized at once on the main fiber (consistent at applied_zxid_) and written,
+  // synced and renamed by its own fiber while the peer keeps replicating: a large tree's write and
+  // fsyncs must not stall proposals, ACKs and pings for longer than syncLimit.
+  void start_snapshot_write(Zxid zxid, Bytes state);
+  void wait_snapshot_write();
   void fail_pending(const Status& why);
 
   void accept_fiber(Channel channel);
@@ -178,6 +183,8 @@ class QuorumPeer {
   rt::Event flush_wanted_;
   rt::Event flusher_exited_;  // reset while this incarnation's flusher fiber runs
   bool flusher_stop_ = false;
+  rt::Event snapshot_idle_;  // set while no background snapshot write runs
+  bool snapshot_writing_ = false;
   rt::Event serving_event_;
   uint64_t ticks_pending_ = 0;
   std::map<std::pair<ServerId, Channel>, std::unique_ptr<Link>> links_;
