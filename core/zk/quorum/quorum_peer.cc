@@ -477,7 +477,8 @@ void QuorumPeer::start_snapshot_write(Zxid zxid, Bytes state) {
   KZ_ASSERT(!snapshot_writing_);
   snapshot_writing_ = true;
   snapshot_idle_.reset();
-  env_.spawn("zab-snapshot", [this, zxid, state = std::move(state)] {
+  const int64_t started_ns = env_.clock->now_ns();
+  env_.spawn("zab-snapshot", [this, zxid, started_ns, state = std::move(state)] {
     struct Done {  // also when the fiber unwinds (a crash of the simulated node)
       QuorumPeer* peer;
       ~Done() {
@@ -487,7 +488,10 @@ void QuorumPeer::start_snapshot_write(Zxid zxid, Bytes state) {
     } done{this};
     Status s = snapshots_->write(zxid, state);
     if (s.is_ok()) {
-      env_.log.info(kComponent, "snapshot at {:#x} ({} bytes)", zxid, state.size());
+      // How long it took and how far replication went meanwhile (the main fiber was never held).
+      env_.log.info(kComponent, "snapshot at {:#x} ({} bytes) written in {:.1f} ms; {} txns applied meanwhile", zxid,
+                    state.size(), static_cast<double>(env_.clock->now_ns() - started_ns) / 1e6,
+                    applied_since_snapshot_);
       snapshots_taken_++;
     } else {
       // Nothing is lost: the txn log still holds every txn the snapshot would have covered, and
