@@ -83,6 +83,13 @@ def test_explore_runs_seeds_in_processes(kz_bin, tmp_path):
     assert s["runs"] == 4 and s["passed"] == 4 and s["failed"] == 0
     data = json.loads((tmp_path / "explore.json").read_text())
     assert sorted(r["seed"] for r in data["results"]) == [1, 2, 3, 4]
+    # Passing seeds keep no run directory (a ~1 MB history each) unless asked to.
+    assert not any((tmp_path / f"seed-{n}").exists() for n in range(1, 5))
+    assert not any("run_dir" in r for r in data["results"]) and data["kept_passing"] is False
+    code, _, _, _ = run_kz("sim", "explore", SCENARIO, "--seeds", "1..2", "--keep-passing", "--out", tmp_path / "k")
+    assert code == 0
+    assert all((tmp_path / "k" / f"seed-{n}" / "history.jsonl").exists() for n in (1, 2))
+    assert 'href="seed-1/">run directory' in (tmp_path / "k" / "index.html").read_text()
     # Shards split the range.
     code, _, _, s0 = run_kz("sim", "explore", SCENARIO, "--seeds", "1..4", "--shard", "0/2", "--out", tmp_path / "a")
     assert s0["runs"] == 2

@@ -62,21 +62,30 @@ std::string render_explore_index(const nlohmann::json& explore) {
     }
     if (result == "error") message = text_of(r, "error", "");
     std::string dir = fmt::format("seed-{}", seed);
+    // Passing seeds keep no run directory unless explore ran with --keep-passing (their rows have no
+    // run_dir); failures always keep theirs.
+    std::string links;
+    if (r.contains("run_dir") || result != "pass") {
+      links = fmt::format("{}<a href=\"{}/\">run directory</a>",
+                          with_report.count(seed) ? fmt::format("<a href=\"{}/report.html\">report</a> &middot; ",
+                                                                html_escape(dir))
+                                                  : "",
+                          html_escape(dir));
+    }
     out += fmt::format(
-        "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td><td>{} ms</td><td>{}</td>"
-        "<td>{}<a href=\"{}/\">run directory</a></td></tr>\n",
+        "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td><td>{} ms</td><td>{}</td><td>{}</td></tr>\n",
         result == "pass" ? "" : " class=\"bad\"", html_escape(seed), html_escape(result), html_escape(checker),
         html_escape(truncate(message, 300)), html_escape(text_of(r, "sim_ms", "?")),
-        html_escape(text_of(r, "wall_ms", "?")), html_escape(text_of(r, "trace_hash", "")),
-        with_report.count(seed) ? fmt::format("<a href=\"{}/report.html\">report</a> &middot; ", html_escape(dir)) : "",
-        html_escape(dir));
+        html_escape(text_of(r, "wall_ms", "?")), html_escape(text_of(r, "trace_hash", "")), links);
   }
   out += "</table>\n";
   out +=
       "<p class=\"note\">Explore draws the report of the lowest failing seeds (at most 20); draw any other "
       "with <code>kz sim report DIR/seed-N</code>. Replay a failing seed with <code>kz sim replay DIR/seed-N</code>; "
       "the run directory "
-      "holds summary.json, history.jsonl, events.jsonl, log.txt and report.html.</p>\n</body></html>\n";
+      "holds summary.json, history.jsonl, events.jsonl, log.txt and report.html. Passing seeds keep no run "
+      "directory unless explore ran with <code>--keep-passing</code>; <code>kz sim run FILE --seed N --out DIR</code> "
+      "makes any seed's again.</p>\n</body></html>\n";
   return out;
 }
 

@@ -223,6 +223,7 @@ struct ExploreArgs {
   std::string shard = "0/1";
   double time_budget_s = 0;
   std::string out_dir;
+  bool keep_passing = false;
 };
 
 int cmd_explore(const ExploreArgs& args) {
@@ -287,6 +288,15 @@ int cmd_explore(const ExploreArgs& args) {
         if (line.contains("probes") && line["probes"].is_object()) {
           for (auto& [name, count] : line["probes"].items()) probes_hit[name] += count.get<uint64_t>();
         }
+        if (line.value("result", "") == "pass" && !args.keep_passing) {
+          // A passing seed's run directory (~1 MB: its history) goes: 100,000 seeds would fill a
+          // disk. `kz sim run FILE --seed N --out DIR` makes it again, identical.
+          if (Status rm = real::remove_tree(fmt::format("{}/seed-{}", out, seed)); !rm.is_ok()) {
+            std::fprintf(stderr, "kz: warning: %s\n", rm.message().c_str());
+          }
+          line.erase("run_dir");
+          line.erase("replay");
+        }
         results.push_back(line);
         if (line.value("result", "") != "pass") {
           failed++;
@@ -323,6 +333,7 @@ int cmd_explore(const ExploreArgs& args) {
                             {"failed", failed},
                             {"failures", failures},
                             {"out_of_time", out_of_time},
+                            {"kept_passing", args.keep_passing},
                             {"wall_ms", static_cast<int64_t>(wall_s * 1000)},
                             {"seeds_per_hour", wall_s > 0 ? static_cast<double>(finished) * 3600.0 / wall_s : 0.0},
                             {"result", failed == 0 ? "pass" : "fail"}};
@@ -404,6 +415,8 @@ void register_sim(CLI::App& app) {
   explore->add_option("--shard", ex.shard, "I/N: run only seeds with seed % N == I")->default_val("0/1");
   explore->add_option("--time-budget", ex.time_budget_s, "stop starting new seeds after S seconds");
   explore->add_option("--out", ex.out_dir, "directory for explore.json and run directories");
+  explore->add_flag("--keep-passing", ex.keep_passing,
+                    "keep the run directories of passing seeds too (by default only failures keep theirs)");
   explore->callback([] { set_exit_code(cmd_explore(ex)); });
 
   static std::string replay_target;

@@ -367,9 +367,13 @@ TEST(ReportExplore, IndexHasOneRowPerSeedWithLinks) {
   EXPECT_LT(one, two);  // sorted by seed
   EXPECT_NE(html.find("href=\"seed-2/report.html\""), std::string::npos);
   EXPECT_EQ(html.find("href=\"seed-1/report.html\""), std::string::npos);  // passing: no report drawn
-  EXPECT_NE(html.find("href=\"seed-1/\""), std::string::npos);
+  EXPECT_EQ(html.find("href=\"seed-1/\""), std::string::npos);  // passing: its run directory was removed
+  EXPECT_NE(html.find("href=\"seed-2/\""), std::string::npos);
   EXPECT_NE(html.find("<td>no-lost-writes</td><td>lost &lt;w&gt;</td><td>31000 ms</td>"), std::string::npos);
   EXPECT_NE(html.find("s&lt;1&gt;"), std::string::npos);
+  // With --keep-passing the passing rows carry their run directory and link it.
+  explore["results"][1]["run_dir"] = "/tmp/x/seed-1";
+  EXPECT_NE(render_explore_index(explore).find("href=\"seed-1/\""), std::string::npos);
 }
 
 }  // namespace
