@@ -226,6 +226,15 @@ struct ExploreArgs {
   bool keep_passing = false;
 };
 
+// The JSON summary a `kz sim run` child prints as its last line (a discarded value if there is none).
+nlohmann::json last_json_line(const std::string& text) {
+  size_t end = text.find_last_not_of('\n');
+  if (end == std::string::npos) return nlohmann::json::parse("", nullptr, false);
+  size_t begin = text.rfind('\n', end);
+  begin = begin == std::string::npos ? 0 : begin + 1;
+  return nlohmann::json::parse(text.substr(begin, end - begin + 1), nullptr, false);
+}
+
 int cmd_explore(const ExploreArgs& args) {
   Result<testbed::Scenario> scenario = load(args.scenario_path);
   if (!scenario.is_ok()) return bad_input(scenario.status().message());
@@ -265,9 +274,14 @@ int cmd_explore(const ExploreArgs& args) {
         }
         uint64_t seed = seeds[next++];
         // Children write no report (a dot process per seed would slow exploring); the failures get
-        // theirs below.
-        *argv = {exe, "sim", "run", args.scenario_path, "--seed", std::to_string(seed), "--quiet", "--no-report",
-                 "--out", fmt::format("{}/seed-{}", out, seed)};
+        // theirs below. Nor, unless --keep-passing, a run directory: rendering and writing a run's
+        // history is ~30% of a seed's time; a failing seed is run again below to write its own.
+        *argv = {exe, "sim", "run", args.scenario_path, "--seed", std::to_string(seed), "--quiet", "--no-report"};
+        if (args.keep_passing) {
+          argv->insert(argv->end(), {"--out", fmt::format("{}/seed-{}", out, seed)});
+        } else {
+          argv->push_back("--no-out");
+        }
         return true;
       },
       [&](size_t index, const Result<real::ChildResult>& r) {
@@ -275,11 +289,7 @@ int cmd_explore(const ExploreArgs& args) {
         uint64_t seed = seeds[index];
         nlohmann::json line;
         if (r.is_ok()) {
-          std::string text = r->stdout_text;
-          size_t end = text.find_last_not_of('\n');
-          size_t begin = end == std::string::npos ? std::string::npos : text.rfind('\n', end);
-          std::string last_line = end == std::string::npos ? "" : text.substr(begin == std::string::npos ? 0 : begin + 1, end - (begin == std::string::npos ? 0 : begin + 1) + 1);
-          line = nlohmann::json::parse(last_line, nullptr, false);
+          line = last_json_line(r->stdout_text);
         }
         if (!r.is_ok() || line.is_discarded() || !line.is_object()) {
           line = {{"seed", seed}, {"result", "error"},
@@ -287,15 +297,6 @@ int cmd_explore(const ExploreArgs& args) {
         }
         if (line.contains("probes") && line["probes"].is_object()) {
           for (auto& [name, count] : line["probes"].items()) probes_hit[name] += count.get<uint64_t>();
-        }
-        if (line.value("result", "") == "pass" && !args.keep_passing) {
-          // A passing seed's run directory (~1 MB: its history) goes: 100,000 seeds would fill a
-          // disk. `kz sim run FILE --seed N --out DIR` makes it again, identical.
-          if (Status rm = real::remove_tree(fmt::format("{}/seed-{}", out, seed)); !rm.is_ok()) {
-            std::fprintf(stderr, "kz: warning: %s\n", rm.message().c_str());
-          }
-          line.erase("run_dir");
-          line.erase("replay");
         }
         results.push_back(line);
         if (line.value("result", "") != "pass") {
@@ -314,6 +315,34 @@ int cmd_explore(const ExploreArgs& args) {
       /*quiet_stderr=*/true);
   if (tty) std::fprintf(stderr, "\n");
   if (!st.is_ok()) return bad_input(st.message());
+  if (!args.keep_passing && !failures.empty()) {
+    // The failing seeds again, now writing their run directories (same seed, same run: the trace
+    // hash must match the first run's).
+    std::map<uint64_t, std::string> first_hash;
+    for (const nlohmann::json& r : results) first_hash[r.value("seed", uint64_t{0})] = r.value("trace_hash", "");
+    size_t next_failure = 0;
+    Status again = real::run_children(
+        args.jobs,
+        [&](std::vector<std::string>* argv) {
+          if (next_failure >= failures.size()) return false;
+          uint64_t seed = failures[next_failure++]["seed"].get<uint64_t>();
+          *argv = {exe, "sim", "run", args.scenario_path, "--seed", std::to_string(seed), "--quiet", "--no-report",
+                   "--out", fmt::format("{}/seed-{}", out, seed)};
+          return true;
+        },
+        [&](size_t index, const Result<real::ChildResult>& r) {
+          uint64_t seed = failures[index]["seed"].get<uint64_t>();
+          if (!r.is_ok()) return;
+          nlohmann::json line = last_json_line(r->stdout_text);
+          std::string hash = line.is_object() ? line.value("trace_hash", "") : "";
+          if (!hash.empty() && !first_hash[seed].empty() && hash != first_hash[seed]) {
+            std::fprintf(stderr, "kz: warning: seed %llu ran differently the second time (trace %s, then %s)\n",
+                         static_cast<unsigned long long>(seed), first_hash[seed].c_str(), hash.c_str());
+          }
+        },
+        /*quiet_stderr=*/true);
+    if (!again.is_ok()) return bad_input(again.message());
+  }
   // Reports for the lowest failing seeds (each takes a dot process and about a megabyte); the others
   // can be drawn later with `kz sim report`.
   std::stable_sort(failures.begin(), failures.end(),
