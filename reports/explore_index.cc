@@ -62,10 +62,10 @@ std::string render_explore_index(const nlohmann::json& explore) {
     }
     if (result == "error") message = text_of(r, "error", "");
     std::string dir = fmt::format("seed-{}", seed);
-    // Passing seeds keep no run directory unless explore ran with --keep-passing (their rows have no
-    // run_dir); failures always keep theirs.
+    // Only rows with a run_dir have a directory: failures (the lowest 100) and, with --keep-passing,
+    // passing seeds.
     std::string links;
-    if (r.contains("run_dir") || result != "pass") {
+    if (r.contains("run_dir")) {
       links = fmt::format("{}<a href=\"{}/\">run directory</a>",
                           with_report.count(seed) ? fmt::format("<a href=\"{}/report.html\">report</a> &middot; ",
                                                                 html_escape(dir))

@@ -5,8 +5,11 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "core/cli/commands.h"
@@ -25,6 +28,10 @@ constexpr int kExitBadInput = 2;
 constexpr int kExitNotReproduced = 3;
 // explore draws report.html for at most this many failing seeds.
 constexpr size_t kExploreReportsMax = 20;
+// Run directories kept for the lowest failing seeds (about 1 MB each): an exploration of a known-unsafe
+// setup fails nearly every seed, and 100,000 of them would fill a disk. The others replay from
+// `kz sim run FILE --seed N`.
+constexpr size_t kExploreRunDirsMax = 100;
 
 struct RunArgs {
   std::string scenario_path;
@@ -315,16 +322,22 @@ int cmd_explore(const ExploreArgs& args) {
       /*quiet_stderr=*/true);
   if (tty) std::fprintf(stderr, "\n");
   if (!st.is_ok()) return bad_input(st.message());
+  std::stable_sort(failures.begin(), failures.end(),
+                   [](const nlohmann::json& a, const nlohmann::json& b) { return a["seed"] < b["seed"]; });
   if (!args.keep_passing && !failures.empty()) {
-    // The failing seeds again, now writing their run directories (same seed, same run: the trace
-    // hash must match the first run's).
+    // The lowest failing seeds again, now writing their run directories (same seed, same run: the
+    // trace hash must match the first run's). The rest keep a command that runs them again.
+    for (size_t i = kExploreRunDirsMax; i < failures.size(); i++) {
+      failures[i].erase("run_dir");
+      failures[i]["replay"] = fmt::format("kz sim run {} --seed {}", args.scenario_path, failures[i]["seed"].get<uint64_t>());
+    }
     std::map<uint64_t, std::string> first_hash;
     for (const nlohmann::json& r : results) first_hash[r.value("seed", uint64_t{0})] = r.value("trace_hash", "");
     size_t next_failure = 0;
     Status again = real::run_children(
         args.jobs,
         [&](std::vector<std::string>* argv) {
-          if (next_failure >= failures.size()) return false;
+          if (next_failure >= std::min(failures.size(), kExploreRunDirsMax)) return false;
           uint64_t seed = failures[next_failure++]["seed"].get<uint64_t>();
           *argv = {exe, "sim", "run", args.scenario_path, "--seed", std::to_string(seed), "--quiet", "--no-report",
                    "--out", fmt::format("{}/seed-{}", out, seed)};
@@ -343,10 +356,17 @@ int cmd_explore(const ExploreArgs& args) {
         /*quiet_stderr=*/true);
     if (!again.is_ok()) return bad_input(again.message());
   }
+  // Which results have a run directory (the index links only those).
+  std::set<uint64_t> with_dir;
+  for (const nlohmann::json& f : failures) {
+    if (f.contains("run_dir")) with_dir.insert(f["seed"].get<uint64_t>());
+  }
+  for (nlohmann::json& r : results) {
+    uint64_t seed = r.value("seed", uint64_t{0});
+    if (with_dir.count(seed) && !r.contains("run_dir")) r["run_dir"] = fmt::format("{}/seed-{}", out, seed);
+  }
   // Reports for the lowest failing seeds (each takes a dot process and about a megabyte); the others
   // can be drawn later with `kz sim report`.
-  std::stable_sort(failures.begin(), failures.end(),
-                   [](const nlohmann::json& a, const nlohmann::json& b) { return a["seed"] < b["seed"]; });
   for (size_t i = 0; i < failures.size() && i < kExploreReportsMax; i++) {
     std::string dir = failures[i]["run_dir"].get<std::string>();
     if (write_report(dir, /*quiet=*/true)) {

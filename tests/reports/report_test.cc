@@ -357,6 +357,7 @@ TEST(ReportExplore, IndexHasOneRowPerSeedWithLinks) {
       {"results", nlohmann::json::array(
                       {{{"seed", 2},
                         {"result", "fail"},
+                        {"run_dir", "/tmp/x/seed-2"},
                         {"sim_ms", 31000},
                         {"checks", {{{"checker", "no-lost-writes"}, {"ok", false}, {"message", "lost <w>"}}}}},
                        {{"seed", 1}, {"result", "pass"}, {"sim_ms", 30000}, {"checks", nlohmann::json::array()}}})}};
