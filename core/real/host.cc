@@ -12,7 +12,6 @@
 #include <cstring>
 #include <ctime>
 #include <elf.h>
-#include <filesystem>
 #include <fmt/format.h>
 #include <link.h>
 #include <map>
@@ -62,13 +61,6 @@ Status write_text_file(const std::string& path, std::string_view text) {
     off += static_cast<size_t>(n);
   }
   if (::close(fd) != 0) return errno_status("cannot close", path);
-  return Status::ok();
-}
-
-Status remove_tree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  if (ec) return Status(Code::kIoError, fmt::format("cannot remove {}: {}", path, ec.message()));
   return Status::ok();
 }
 

@@ -17,8 +17,6 @@ Status write_text_file(const std::string& path, std::string_view text);
 Status make_dirs(const std::string& path);
 bool path_exists(const std::string& path);
 bool is_directory(const std::string& path);
-// Removes a directory and everything below it (a missing one is fine).
-Status remove_tree(const std::string& path);
 
 // Monotonic wall time, for measuring how long a command took.
 int64_t monotonic_ns();

@@ -72,7 +72,6 @@ class HistField {
 
   std::string_view key() const { return key_.name(); }
   Kind kind() const { return kind_; }
-  bool is_string() const { return kind_ == Kind::kString; }
   // Typed reads; a field of another kind is an invariant break (the workload and its checker disagree).
   int64_t as_int() const;
   bool as_bool() const;
@@ -130,7 +129,6 @@ class HistValue {
     const HistField* f = find(key);
     return f == nullptr ? fallback : f->get<T>();
   }
-  const std::vector<HistField>& fields() const { return fields_; }
   HistJson to_json() const;
 
  private:
