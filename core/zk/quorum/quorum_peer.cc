@@ -344,7 +344,13 @@ Status QuorumPeer::handle_ready(Ready ready) {
 
 void QuorumPeer::deliver(Ready& ready) {
   // 3. Apply, in zxid order.
-  for (const Entry& e : ready.committed) apply_committed(e);
+  if (ready.committed.size() > 1) {
+    sm_.begin_apply_batch();
+    for (const Entry& e : ready.committed) apply_committed(e);
+    sm_.end_apply_batch();
+  } else {
+    for (const Entry& e : ready.committed) apply_committed(e);
+  }
   // 4. Hand the rest to the server layer.
   for (const Forwarded& f : ready.forwarded) {
     if (on_forwarded_) on_forwarded_(f.from, f.data);

@@ -44,6 +44,10 @@ class StateMachine {
  public:
   virtual ~StateMachine() = default;
   virtual void apply(Zxid zxid, std::span<const uint8_t> txn) = 0;
+  // Bracket the apply() calls of one delivery of committed txns: a server may hold the replies
+  // they produce and send each client's together at the end.
+  virtual void begin_apply_batch() {}
+  virtual void end_apply_batch() {}
   // The state after the last applied transaction.
   virtual Bytes snapshot() = 0;
   // Replaces the whole state by a snapshot taken at `zxid` (on this or another server).

@@ -98,27 +98,67 @@ void Connection::send(std::string frame) {
   if (closing_) return;
   packets_sent_++;
   server_->mutable_stats().packets_sent++;
-  if (outbox_.empty() && !writing_) {
-    if (env_.buggify("zk.server.slow_reply")) {
-      slow_reply_ = true;  // the writer delays it
-    } else {
-      // Nothing queued and nobody writing: write it here rather than wake the writer fiber for it
-      // (one switch less per reply). try_write never blocks, so the fiber that made the frame
-      // (the reader, or the server applying a txn) never waits for this client; whatever the
-      // stream does not take now goes to the outbox, ahead of anything sent later, so frames
-      // (a watch event before the reply that follows it) keep their order on the wire.
-      Result<size_t> n = stream_->try_write_some(
-          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(frame.data()), frame.size()));
-      if (!n.is_ok()) {
-        closing_ = true;  // as a failed write of the writer: it closes the stream
-        outbox_ready_.set();
-        return;
-      }
-      if (*n == frame.size()) return;
-      frame.erase(0, *n);
-    }
+  if (cork_depth_ == 0 && !server_->batching_replies() && outbox_.empty() && !writing_) {
+    write_now(std::move(frame));  // a lone reply: no vector round trip
+    return;
   }
   outbox_.push_back(std::move(frame));
+  if (cork_depth_ > 0) return;
+  if (server_->batching_replies()) {
+    server_->join_reply_batch(*this);
+    return;
+  }
+  flush_outbox();
+}
+
+void Connection::uncork() {
+  KZ_ASSERT(cork_depth_ > 0);
+  if (--cork_depth_ == 0) flush_outbox();
+}
+
+void Connection::flush_outbox() {
+  if (outbox_.empty()) return;
+  if (closing_ || writing_) {
+    outbox_ready_.set();  // the writer writes it after its batch (or closes)
+    return;
+  }
+  std::string buf;
+  if (outbox_.size() == 1) {
+    buf = std::move(outbox_[0]);
+  } else {
+    size_t bytes = 0;
+    for (const std::string& f : outbox_) bytes += f.size();
+    buf.reserve(bytes);
+    for (const std::string& f : outbox_) buf += f;
+  }
+  outbox_.clear();
+  write_now(std::move(buf));
+}
+
+void Connection::write_now(std::string buf) {
+  KZ_ASSERT(outbox_.empty() && !writing_);
+  if (env_.buggify("zk.server.slow_reply")) {
+    slow_reply_ = true;  // the writer delays it
+    outbox_.push_back(std::move(buf));
+    outbox_ready_.set();
+    return;
+  }
+  // Written here rather than by waking the writer fiber (one switch less per reply or batch).
+  // try_write never blocks, so the fiber that made the frames (the reader, or the server applying
+  // txns) never waits for this client; whatever the stream does not take now goes to the outbox,
+  // ahead of anything sent later, so frames (a watch event before the reply that follows it) keep
+  // their order on the wire.
+  Result<size_t> n =
+      stream_->try_write_some(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf.data()), buf.size()));
+  if (!n.is_ok()) {
+    closing_ = true;  // as a failed write of the writer: it closes the stream
+    outbox_ready_.set();
+    return;
+  }
+  server_->mutable_stats().reply_writes++;
+  if (*n == buf.size()) return;
+  buf.erase(0, *n);
+  outbox_.push_back(std::move(buf));
   outbox_ready_.set();
 }
 
@@ -144,6 +184,7 @@ void Connection::writer_loop() {
     }
     Status st = stream_->write_all(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf.data()), buf.size()));
     writing_ = false;
+    server_->mutable_stats().reply_writes++;
     if (!st.is_ok()) {
       closing_ = true;
       break;
@@ -173,8 +214,21 @@ void Connection::run() {
   constexpr size_t kChunkBytes = 64 * 1024;
   std::unique_ptr<uint8_t[]> chunk_storage(new uint8_t[kChunkBytes]);
   const std::span<uint8_t> chunk(chunk_storage.get(), kChunkBytes);
+  // Replies to the requests already read go out together, before the reader waits for more.
+  bool corked = false;
+  auto uncork_reader = [&] {
+    if (corked) {
+      corked = false;
+      uncork();
+    }
+  };
+  struct Uncork {
+    decltype(uncork_reader)& f;
+    ~Uncork() { f(); }
+  } uncork_on_exit{uncork_reader};
   auto fill = [&](size_t need) -> bool {
     while (in.size() - pos < need) {
+      uncork_reader();
       if (closing_) return false;
       if (pos > 0 && pos == in.size()) {
         in.clear();
@@ -206,6 +260,10 @@ void Connection::run() {
     }
     if (!fill(4 + len)) return;
     std::string_view frame(in.data() + pos + 4, len);
+    if (!corked && in.size() > pos + 4 + len) {  // more requests buffered: their replies go together
+      corked = true;
+      cork();
+    }
     Status st = connected_ || session_id_ != 0 ? dispatch(frame) : handshake(frame);
     pos += 4 + len;
     if (!st.is_ok()) {

@@ -3,8 +3,11 @@
 //
 // Two fibers share the connection (through a shared_ptr): the reader decodes frames and
 // dispatches them; the writer drains the outbox to the socket, coalescing frames into one write.
-// A frame sent while nothing is queued and nobody writes is written by the fiber that made it,
-// as far as the stream takes it without blocking; only the rest goes through the writer.
+// A frame sent while nobody writes is written by the fiber that made it, as far as the stream
+// takes it without blocking; only the rest goes through the writer. While the connection is corked
+// (the reader dispatching requests it already holds, the server applying a batch of txns), frames
+// collect in the outbox and go out in one write when it is uncorked: a pipelining client gets many
+// replies per segment, and the server makes one send(2) per batch instead of one per reply.
 // Replies are kept in `pending_` in request order: a write waits there for its txn to be applied,
 // a read that follows a pending write is deferred until it reaches the head, so it sees that write.
 // Malformed or oversized packets close the connection with a log line; nothing a client sends can
@@ -56,6 +59,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The session expired or was closed: tell the client (if it waits for a closeSession reply,
   // that reply was sent) and close.
   void session_closed();
+  // Frames sent until the matching uncork() are held and then written together (nestable).
+  void cork() { cork_depth_++; }
+  void uncork();
+  // The server's reply batch this connection joined (ZkServer::end_reply_batch uncorks it).
+  bool in_reply_batch = false;
 
  private:
   enum class EntryState : uint8_t { kWaitingWrite, kDeferredRead, kReady };
@@ -76,6 +84,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void push_ready(int32_t xid, int32_t opcode, std::string reply);
   void pump();  // moves ready entries at the head of pending_ to the outbox
   void send(std::string frame);
+  // Writes what the outbox holds now, as far as the stream takes it without blocking; the rest
+  // (or all of it, if the writer holds a batch) is left to the writer.
+  void flush_outbox();
+  // Writes `buf` now (the outbox is empty and the writer idle), leaving what the stream does not
+  // take to the writer.
+  void write_now(std::string buf);
   void writer_loop();
   std::string frame_reply(int32_t xid, int64_t zxid, int32_t err, std::string_view body);
 
@@ -91,6 +105,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closing_ = false;
   bool writing_ = false;      // the writer holds a batch taken from the outbox (until it is written)
   bool slow_reply_ = false;   // BUGGIFY zk.server.slow_reply fired for a queued frame
+  int cork_depth_ = 0;
   AuthIds auth_;
   std::deque<Entry> pending_;
   std::vector<std::string> outbox_;

@@ -61,6 +61,8 @@ class ZkServer::Replica final : public quorum::StateMachine {
  public:
   explicit Replica(ZkServer& server) : server_(server) {}
   void apply(quorum::Zxid zxid, std::span<const uint8_t> txn) override { server_.apply_replicated(zxid, txn); }
+  void begin_apply_batch() override { server_.begin_reply_batch(); }
+  void end_apply_batch() override { server_.end_reply_batch(); }
   quorum::Bytes snapshot() override { return server_.snapshot_state(); }
   Status restore(std::span<const uint8_t> state, quorum::Zxid zxid) override {
     return server_.restore_state(state, zxid);
@@ -499,10 +501,34 @@ void ZkServer::apply_flushed() {
       fail(batch->status.with_context("flushing the txn log"));
       break;
     }
+    const bool several = batch->txns.size() > 1;  // a lone txn's reply goes out at once anyway
+    if (several) begin_reply_batch();
     for (const Txn& txn : batch->txns) apply(txn, txn.header.zxid);
+    if (several) end_reply_batch();
     snapshot_if_due();
   }
   commit_ready_.set();  // a pipeline slot is free (or the server failed)
+}
+
+void ZkServer::begin_reply_batch() { reply_batch_depth_++; }
+
+void ZkServer::join_reply_batch(Connection& conn) {
+  KZ_ASSERT(reply_batch_depth_ > 0);
+  if (conn.in_reply_batch) return;
+  conn.in_reply_batch = true;
+  conn.cork();
+  reply_batch_.push_back(conn.shared_from_this());
+}
+
+void ZkServer::end_reply_batch() {
+  KZ_ASSERT(reply_batch_depth_ > 0);
+  if (--reply_batch_depth_ > 0) return;
+  std::vector<std::shared_ptr<Connection>> batch;
+  batch.swap(reply_batch_);
+  for (const std::shared_ptr<Connection>& conn : batch) {
+    conn->in_reply_batch = false;
+    conn->uncork();
+  }
 }
 
 void ZkServer::apply(const Txn& txn, int64_t pending_tag) {

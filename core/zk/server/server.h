@@ -53,6 +53,7 @@ struct SessionInfo {
 struct ServerStats {
   uint64_t packets_received = 0;
   uint64_t packets_sent = 0;
+  uint64_t reply_writes = 0;  // stream writes that carried frames to clients (several frames each when corked)
   uint64_t txns_committed = 0;
   uint64_t log_flushes = 0;
   uint64_t connections_accepted = 0;
@@ -103,6 +104,13 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   const AuthConfig& auth_config() const { return auth_config_; }
   void count_latency(int64_t latency_ns);
   ServerStats& mutable_stats() { return stats_; }
+  // Replies made between begin_reply_batch() and end_reply_batch() (applying a batch of txns) are
+  // held per connection and written with one write per connection at the end.
+  void begin_reply_batch();
+  void end_reply_batch();
+  bool batching_replies() const { return reply_batch_depth_ > 0; }
+  // A connection that sends during the batch: corked until end_reply_batch().
+  void join_reply_batch(Connection& conn);
   bool four_letter_word_allowed(const std::string& word) const;
   // Ensemble mode (several server.N lines): replication through QuorumPeer.
   bool ensemble() const { return peer_ != nullptr; }
@@ -158,6 +166,8 @@ class ZkServer : public std::enable_shared_from_this<ZkServer> {
   // busy simulation). Never iterated for a decision without sorting the ids first (determinism).
   std::unordered_map<int64_t, SessionInfo> sessions_;
   std::map<uint64_t, Connection*> connections_;  // by connection number (ordered: deterministic)
+  int reply_batch_depth_ = 0;
+  std::vector<std::shared_ptr<Connection>> reply_batch_;  // joined the batch, in order of first reply
   uint64_t next_connection_number_ = 1;
   std::deque<Txn> commit_queue_;
   rt::Event commit_ready_;

@@ -19,12 +19,13 @@ namespace kz::zk::client::testing {
 
 inline constexpr uint16_t kZkPort = 2181;
 
-inline void run_zk_server(io::Env& env) {
+inline void run_zk_server(io::Env& env, std::shared_ptr<ZkServer>* out = nullptr) {
   ServerConfig config;
   config.data_dir = "/data";
   config.data_log_dir = "/data";
   config.client_port = kZkPort;
   auto server = ZkServer::create(env, config);
+  if (out != nullptr) *out = server;
   Status st = server->start();
   ASSERT_TRUE(st.is_ok()) << st.to_string();
   server->wait_stopped();
@@ -33,12 +34,13 @@ inline void run_zk_server(io::Env& env) {
 class ZkSim {
  public:
   explicit ZkSim(uint64_t seed) : world_(sim::WorldOptions{.seed = seed}) {
-    world_.add_node("zk1").start([](io::Env& env) { run_zk_server(env); });
+    world_.add_node("zk1").start([this](io::Env& env) { run_zk_server(env, &server_); });
     world_.add_node("c1");
     world_.add_node("c2").start([](io::Env&) {});  // a host for a second client's fibers
   }
 
   sim::World& world() { return world_; }
+  ZkServer& server() { return *server_; }
   io::Env& env(const std::string& node) { return world_.node(node)->env(); }
 
   static ClientOptions options(int32_t session_timeout_ms = 10'000) {
@@ -72,6 +74,7 @@ class ZkSim {
 
  private:
   sim::World world_;
+  std::shared_ptr<ZkServer> server_;  // after world_: released before the world goes
 };
 
 // Collects every event a client delivers.

@@ -309,6 +309,42 @@ TEST(ZkClient, PipelinedCallsFromManyFibers) {
   });
 }
 
+// Replies to requests the server holds at once go out together: one stream write for the replies
+// to the requests read in one go, and one per connection for the txns applied after one fsync.
+// One request at a time, each reply is its own write.
+TEST(ZkClient, RepliesToPipelinedRequestsShareWrites) {
+  ZkSim sim(9);
+  sim.run([&](io::Env& env) {
+    auto c = sim.connect("c1");
+    ASSERT_TRUE(c->create("/q", std::string()).ok());
+    const ServerStats& stats = sim.server().stats();
+    uint64_t frames0 = stats.packets_sent;
+    uint64_t writes0 = stats.reply_writes;
+    for (int i = 0; i < 10; i++) ASSERT_TRUE(c->get_data("/q").ok());
+    EXPECT_EQ(stats.packets_sent - frames0, 10u);
+    EXPECT_EQ(stats.reply_writes - writes0, 10u) << "one request at a time: a write per reply";
+
+    constexpr int kFibers = 50;
+    int done = 0;
+    rt::Event all_done(*env.sched);
+    frames0 = stats.packets_sent;
+    writes0 = stats.reply_writes;
+    for (int i = 0; i < kFibers; i++) {
+      env.spawn("caller", [&, i] {
+        EXPECT_EQ(c->create("/q/n" + std::to_string(i), "v").err, ErrorCode::kOk);
+        EXPECT_TRUE(c->get_data("/q").ok());
+        if (++done == kFibers) all_done.set();
+      });
+    }
+    ASSERT_TRUE(all_done.wait_for(sec_to_ns(30)));
+    const uint64_t frames = stats.packets_sent - frames0;
+    const uint64_t writes = stats.reply_writes - writes0;
+    EXPECT_EQ(frames, 2u * kFibers);
+    EXPECT_LT(writes * 4, frames) << writes << " writes for " << frames << " replies";
+    c->close();
+  });
+}
+
 TEST(ZkClient, StateChangesAreReported) {
   ZkSim sim(9);
   sim.run([&](io::Env&) {
