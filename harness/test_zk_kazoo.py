@@ -1,6 +1,8 @@
 """kazoo (Debian's python3-kazoo) against a real kz ZooKeeper server process on loopback."""
+import pathlib
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -10,6 +12,7 @@ from kazoo.exceptions import (BadVersionError, NoAuthError, NodeExistsError, NoN
                               RolledBackError)
 from kazoo.security import make_digest_acl
 
+from conftest import KZ
 from servers import four_letter_word, start_kz_zookeeper
 
 
@@ -303,3 +306,49 @@ def test_data_survives_restart(tmp_path):
         c.close()
     finally:
         server.stop()
+
+
+def _allowed_cpus(pid):
+    """Cpus_allowed_list of every thread of `pid` (the scheduler and its fsync helpers)."""
+    out = {}
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith("Cpus_allowed_list:"):
+                out[task.name] = line.split(":", 1)[1].strip()
+    return out
+
+
+def test_cpu_affinity(tmp_path):
+    # A CPU number pins the scheduler thread and the helper threads it starts later.
+    server = start_kz_zookeeper(tmp_path, extra_cfg="kz.cpuAffinity=0\n", name="pin0")
+    try:
+        c = client(server)
+        for i in range(20):
+            c.create(f"/pinned-{i}", b"x")  # sync writes: the fsync helpers exist by now
+        assert c.get("/pinned-19")[0] == b"x"
+        assert "pinned to CPU 0" in server.log.read_text()
+        cpus = _allowed_cpus(server.proc.pid)
+        assert cpus and set(cpus.values()) == {"0"}, cpus
+        c.stop()
+        c.close()
+    finally:
+        server.stop()
+    # disk: pinned to the CPU of the disk's interrupts, or a warning saying why not; it serves either way.
+    server = start_kz_zookeeper(tmp_path, extra_cfg="kz.cpuAffinity=disk\n", name="pindisk")
+    try:
+        c = client(server)
+        c.create("/disk", b"y")
+        log = server.log.read_text()
+        assert ("it takes the completion interrupts of" in log) or ("cpu affinity disk: not pinned:" in log), log
+        c.stop()
+        c.close()
+    finally:
+        server.stop()
+    # A bad value is an error naming the key; a bad --cpu-affinity names the option.
+    cfg = tmp_path / "bad.cfg"
+    cfg.write_text(f"dataDir={tmp_path / 'bad-data'}\nclientPort=2999\nkz.cpuAffinity=fast\n")
+    r = subprocess.run([str(KZ), "zookeeper", "--config", str(cfg)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "kz.cpuAffinity: expected none, disk or a CPU number" in r.stderr, r.stderr
+    r = subprocess.run([str(KZ), "zookeeper", "--data-dir", str(tmp_path / "bad2"), "--cpu-affinity", "cpu3"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "--cpu-affinity: expected none, disk or a CPU number" in r.stderr, r.stderr

@@ -202,6 +202,11 @@ Result<ServerConfig> parse_server_config(std::string_view text, std::string_view
     } else if (key == "jute.maxbuffer") {
       KZ_RETURN_IF_ERROR(int_value(name, line_no, key, value, 1024, 1 << 30, &v));
       c.jute_max_buffer_bytes = static_cast<int32_t>(v);
+    } else if (key == "kz.cpuAffinity") {
+      if (std::string problem = cpu_affinity_problem(value); !problem.empty()) {
+        return bad(name, line_no, key, problem);
+      }
+      c.cpu_affinity = std::string(value);
     } else if (key == "standaloneEnabled") {
       KZ_RETURN_IF_ERROR(bool_value(name, line_no, key, value, &c.standalone_enabled));
     } else if (key.rfind("server.", 0) == 0) {
@@ -237,6 +242,13 @@ Status apply_myid(ServerConfig& config, std::string_view myid_text, std::string_
   }
   config.my_id = id;
   return Status::ok();
+}
+
+std::string cpu_affinity_problem(std::string_view value) {
+  if (value == "none" || value == "disk") return "";
+  int64_t cpu = 0;
+  if (parse_int64(value, &cpu) && cpu >= 0 && cpu <= kMaxCpuNumber) return "";
+  return fmt::format("expected none, disk or a CPU number in [0, {}], got '{}'", kMaxCpuNumber, value);
 }
 
 Status validate_server_config(const ServerConfig& c) {

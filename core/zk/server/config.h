@@ -49,6 +49,9 @@ struct ServerConfig {
   int32_t commit_log_count = 500;  // committed txns kept in memory to sync followers by DIFF (else SNAP)
   int32_t jute_max_buffer_bytes = 0xfffff;  // jute.maxbuffer (1 MiB - 1)
   bool standalone_enabled = true;
+  // kz.cpuAffinity: "none", "disk" (the CPU that takes the completion interrupts of dataLogDir's
+  // disk) or a CPU number. A process setting: `kz zookeeper` applies it, the protocol ignores it.
+  std::string cpu_affinity = "none";
   std::vector<ServerAddress> servers;  // server.N lines, ordered by id
   int64_t my_id = 0;                   // from dataDir/myid (0 for a standalone server)
   std::vector<std::string> warnings;   // unknown keys and other oddities, one line each
@@ -64,6 +67,11 @@ struct ServerConfig {
 Result<ServerConfig> parse_server_config(std::string_view text, std::string_view name);
 // Applies the contents of dataDir/myid. Errors name the file.
 Status apply_myid(ServerConfig& config, std::string_view myid_text, std::string_view myid_path);
+// The highest CPU number kz.cpuAffinity accepts (Linux's CPU_SETSIZE - 1).
+inline constexpr int64_t kMaxCpuNumber = 1023;
+// Empty if `value` is a valid kz.cpuAffinity / --cpu-affinity (none, disk, a CPU number), else what
+// is wrong with it.
+std::string cpu_affinity_problem(std::string_view value);
 // Checks the whole config once parsed (ports, limits, myid present in servers...).
 Status validate_server_config(const ServerConfig& config);
 
