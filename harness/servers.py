@@ -78,7 +78,8 @@ def start_kz_zookeeper(tmp, port=None, extra_cfg="", name="kz"):
     return Server(proc, port, data, log)
 
 
-def start_apache_zookeeper(tmp, port=None, extra_cfg=""):
+def start_apache_zookeeper(tmp, port=None, extra_cfg="", cpus=None):
+    """`cpus`: a CPU list for `taskset -c` (all of the JVM's threads), or None."""
     port = port or free_port()
     data = pathlib.Path(tmp) / "apache-data"
     data.mkdir(parents=True, exist_ok=True)
@@ -86,7 +87,8 @@ def start_apache_zookeeper(tmp, port=None, extra_cfg=""):
     cfg.write_text(f"tickTime=2000\ndataDir={data}\nclientPort={port}\nclientPortAddress=127.0.0.1\n"
                    f"maxClientCnxns=0\nadmin.enableServer=false\n4lw.commands.whitelist=*\n{extra_cfg}")
     log = pathlib.Path(tmp) / "apache.log"
-    proc = subprocess.Popen(["/usr/bin/java", "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+    pin = ["taskset", "-c", str(cpus)] if cpus is not None else []
+    proc = subprocess.Popen([*pin, "/usr/bin/java", "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                              "-Dzookeeper.admin.enableServer=false", "-cp", APACHE_ZK_CLASSPATH,
                              "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(cfg)],
                             stdout=open(log, "w"), stderr=subprocess.STDOUT)
@@ -98,7 +100,7 @@ def apache_zookeeper_available():
     return all(os.path.exists(p) for p in APACHE_ZK_CLASSPATH.split(":")) and os.path.exists("/usr/bin/java")
 
 
-def start_kz_ensemble(tmp, size=3):
+def start_kz_ensemble(tmp, size=3, extra_cfg=""):
     """`size` real kz ZooKeeper processes on loopback forming one ensemble."""
     client_ports = [free_port() for _ in range(size)]
     quorum_ports = [free_port() for _ in range(size)]
@@ -111,7 +113,7 @@ def start_kz_ensemble(tmp, size=3):
         (data / "myid").write_text(f"{i + 1}\n")
         cfg = pathlib.Path(tmp) / f"ens{i + 1}.cfg"
         cfg.write_text(f"tickTime=200\ninitLimit=20\nsyncLimit=5\ndataDir={data}\nclientPort={client_ports[i]}\n"
-                       f"clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\n{lines}")
+                       f"clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\n{lines}{extra_cfg}")
         log = pathlib.Path(tmp) / f"ens{i + 1}.log"
         proc = subprocess.Popen([str(KZ), "zookeeper", "--config", str(cfg)], stdout=open(log, "w"),
                                 stderr=subprocess.STDOUT, cwd=ROOT)

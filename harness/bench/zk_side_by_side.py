@@ -4,12 +4,16 @@
 Usage:
     harness/bench/zk_side_by_side.py [--rounds 3] [--sync-n 2000] [--async-n 10000] [--window 64]
                                      [--setups standalone,ensemble] [--out DIR]
+                                     [--kz-cpu-affinity disk|none|N] [--apache-cpus LIST]
 
 What it does (see harness/bench/README.md and docs/performance.md):
   - starts a kz server and an Apache ZooKeeper 3.8 server (fsync on for both: forceSync=yes is the
     default of each), standalone, then 3-server ensembles (the client talks to a follower);
   - runs the official C client benchmark (zkbench.c from ../shared/peers, compiled here) against each:
     sync create/get/set/delete (one request at a time) and pipelined ones with --window outstanding;
+  - kz runs with kz.cpuAffinity=disk unless --kz-cpu-affinity says otherwise: pinned to the CPU that
+    takes the disk's completion interrupts, as a server with its machine to itself (docs/zookeeper.md);
+    --apache-cpus pins Apache's JVMs with taskset for a like-for-like comparison;
   - one warm-up round per server (discarded: the JVM needs it), then --rounds rounds interleaved
     kz, Apache, kz, Apache, ...; prints medians, kz/Apache ratios and whether each target is met;
   - before each round, the disk's floor for a durable write (1,000 x 128-byte pwrite + fdatasync
@@ -103,8 +107,9 @@ def fsync_floor(folder, n=1000):
 
 # ------------------------------------------------------------------ servers
 
-def apache_ensemble(tmp):
-    """Three Apache ZooKeeper 3.8 servers on loopback forming one ensemble (forceSync=yes)."""
+def apache_ensemble(tmp, cpus=None):
+    """Three Apache ZooKeeper 3.8 servers on loopback forming one ensemble (forceSync=yes); `cpus`:
+    a CPU list for `taskset -c`, or None."""
     cports = [servers.free_port() for _ in range(3)]
     qports = [servers.free_port() for _ in range(3)]
     eports = [servers.free_port() for _ in range(3)]
@@ -119,7 +124,8 @@ def apache_ensemble(tmp):
                        f"clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n"
                        f"4lw.commands.whitelist=*\nforceSync=yes\n{lines}")
         log = pathlib.Path(tmp) / f"apache-ens{i + 1}.log"
-        proc = subprocess.Popen(["/usr/bin/java", "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+        pin = ["taskset", "-c", str(cpus)] if cpus is not None else []
+        proc = subprocess.Popen([*pin, "/usr/bin/java", "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                                  "-Dzookeeper.admin.enableServer=false", "-cp", servers.APACHE_ZK_CLASSPATH,
                                  "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(cfg)],
                                 stdout=open(log, "w"), stderr=subprocess.STDOUT)
@@ -140,14 +146,25 @@ def follower_of(ens, what, timeout=60):
     raise RuntimeError(f"{what}: no leader with {len(ens) - 1} followers after {timeout}s (modes {modes})")
 
 
-def start_setup(setup, tmp):
+def pinned_cpu(server):
+    """What kz's log says of its CPU affinity (kz.cpuAffinity): 'CPU n', 'not pinned' or 'none'."""
+    for line in server.log.read_text(errors="replace").splitlines():
+        if " cpu: pinned to CPU " in line:
+            return "CPU " + line.split(" cpu: pinned to CPU ", 1)[1].split(":")[0]
+        if " cpu: cpu affinity" in line and "not pinned" in line:
+            return "not pinned (" + line.split("not pinned: ", 1)[-1] + ")"
+    return "none"
+
+
+def start_setup(setup, tmp, kz_affinity, apache_cpus):
     """(kz servers, kz client target, apache servers, apache client target)."""
+    kz_cfg = f"kz.cpuAffinity={kz_affinity}\n"
     if setup == "standalone":
-        k = servers.start_kz_zookeeper(tmp, extra_cfg="forceSync=yes\n")
-        a = servers.start_apache_zookeeper(tmp, extra_cfg="forceSync=yes\n")
+        k = servers.start_kz_zookeeper(tmp, extra_cfg="forceSync=yes\n" + kz_cfg)
+        a = servers.start_apache_zookeeper(tmp, extra_cfg="forceSync=yes\n", cpus=apache_cpus)
         return [k], k, [a], a
-    kz_ens = servers.start_kz_ensemble(tmp)
-    ap_ens = apache_ensemble(tmp)
+    kz_ens = servers.start_kz_ensemble(tmp, extra_cfg=kz_cfg)
+    ap_ens = apache_ensemble(tmp, apache_cpus)
     return kz_ens, follower_of(kz_ens, "kz ensemble"), ap_ens, follower_of(ap_ens, "Apache ensemble")
 
 
@@ -214,6 +231,12 @@ def main():
     p.add_argument("--async-n", type=int, default=10000, help="ops per pipelined phase (default 10000)")
     p.add_argument("--window", type=int, default=64, help="outstanding requests when pipelined (default 64)")
     p.add_argument("--setups", default="standalone,ensemble")
+    p.add_argument("--kz-cpu-affinity", default="disk",
+                   help="kz.cpuAffinity for the kz servers: disk (default: the CPU that takes the disk's "
+                        "completion interrupts, as for a server with its machine to itself), none, or a CPU")
+    p.add_argument("--apache-cpus", default=None,
+                   help="run Apache's JVMs under `taskset -c APACHE_CPUS` (e.g. the disk's interrupt CPU, "
+                        "to compare with kz pinned there too); default: not pinned")
     p.add_argument("--out", default=None, help="folder for zkbench JSON and results (default: a temp dir)")
     a = p.parse_args()
     if a.rounds < 1:
@@ -232,8 +255,12 @@ def main():
         tmp = tempfile.mkdtemp(prefix=f"zkbench-{setup}-", dir="/tmp")
         started = []
         try:
-            kz_all, kz_t, ap_all, ap_t = start_setup(setup, tmp)
+            kz_all, kz_t, ap_all, ap_t = start_setup(setup, tmp, a.kz_cpu_affinity, a.apache_cpus)
             started = kz_all + ap_all
+            time.sleep(0.2)
+            pins = ", ".join(pinned_cpu(s) for s in kz_all)
+            print(f"[{setup}] kz.cpuAffinity={a.kz_cpu_affinity}: {pins}", file=sys.stderr, flush=True)
+            summary.setdefault("kz_cpu_affinity", {})[setup] = {"setting": a.kz_cpu_affinity, "servers": pins}
             print(f"[{setup}] kz at {kz_t.hosts}, Apache at {ap_t.hosts}; warm-up", file=sys.stderr, flush=True)
             run_client(exe, kz_t.hosts, ["-n", "2000"])
             run_client(exe, ap_t.hosts, ["-n", "2000"])
@@ -256,8 +283,12 @@ def main():
             for s in started:
                 s.stop()
             shutil.rmtree(tmp, ignore_errors=True)
+    pins = "; ".join(f"{k}: {v['servers']}" for k, v in summary.get("kz_cpu_affinity", {}).items())
     header = (f"kz vs Apache ZooKeeper 3.8, C client (zkbench.c), sync n={a.sync_n}, pipelined n={a.async_n} "
-              f"window={a.window}, 100-byte data, fsync on; {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores\n")
+              f"window={a.window}, 100-byte data, fsync on; kz.cpuAffinity={a.kz_cpu_affinity} "
+              f"{'' if a.apache_cpus is None else f'Apache taskset -c {a.apache_cpus} '}"
+              f"({pins}); "
+              f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores\n")
     result = header + "\n" + "\n".join(text)
     (out / "results.md").write_text(result)
     (out / "results.json").write_text(json.dumps(summary, indent=1))
