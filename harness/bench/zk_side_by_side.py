@@ -18,7 +18,13 @@ What it does (see harness/bench/README.md and docs/performance.md):
     kz, Apache, kz, Apache, ...; prints medians, kz/Apache ratios and whether each target is met;
   - before each round, the disk's floor for a durable write (1,000 x 128-byte pwrite + fdatasync
     into a preallocated file on the servers' filesystem), and each sync write p99 over that floor:
-    no server answers a sync write faster than the disk makes it durable.
+    no server answers a sync write faster than the disk makes it durable;
+  - in each round, the sync phase against zkfloor too (harness/bench/zkfloor.c, compiled here): a
+    server that does nothing for a write but pwrite + fdatasync + answer (for the ensemble setup, a
+    three-process quorum that only forwards, proposes, logs, syncs, acks and commits), on kz's CPU.
+    Its latency is this machine's round-trip floor for the same client, so the report says which
+    p99 ratios any server could reach in that run (zkfloor p99 / Apache p99 must be <= 0.5 for the
+    target to be reachable at all).
 
 Optional side-by-side tooling: this script needs ../shared/peers/zkbench.c (or $ZK_PEERS_DIR),
 libzookeeper-mt-dev, gcc, java and the Debian `zookeeper` package. It says what is missing and exits 2.
@@ -61,6 +67,36 @@ def build_client(out):
     if r.returncode != 0:
         die(f"compiling {src} failed:\n{r.stderr}")
     return exe
+
+
+def build_floor(out):
+    exe = out / "zkfloor"
+    src = HERE / "zkfloor.c"
+    r = subprocess.run(["gcc", "-O2", "-o", str(exe), str(src)], capture_output=True, text=True)
+    if r.returncode != 0:
+        die(f"compiling {src} failed:\n{r.stderr}")
+    return exe
+
+
+class FloorServer:
+    """zkfloor on a free loopback port, its log in `folder`, pinned to `cpu` (an int) or not; with
+    `ensemble`, its three-process quorum (the client on a follower)."""
+
+    def __init__(self, exe, folder, cpu, ensemble):
+        self.port = servers.free_port()
+        self.hosts = f"127.0.0.1:{self.port}"
+        self.log = pathlib.Path(folder) / "zkfloor.log"
+        args = [str(exe), "--port", str(self.port), "--log", str(pathlib.Path(folder) / "zkfloor.dat")]
+        if cpu is not None:
+            args += ["--cpu", str(cpu)]
+        if ensemble:
+            args.append("--ensemble")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+        servers.wait_port(self.port, self.proc, timeout=30, log=self.log)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
 
 
 def run_client(exe, hosts, args, timeout=300):
@@ -186,7 +222,7 @@ def medians(rounds):
     return {k: {f: statistics.median(r[k][f] for r in rounds) for f in ("ops_s", "p50_us", "p99_us")} for k in keys}
 
 
-def report(setup, kz_rounds, ap_rounds, load, floors):
+def report(setup, kz_rounds, ap_rounds, load, floors, fl_rounds):
     km, am = medians(kz_rounds), medians(ap_rounds)
     lines = [f"### {setup} ({len(kz_rounds)} rounds each, interleaved; load avg before: {load})", "",
              "| op | kz ops/s | Apache ops/s | ratio | kz p50 us | Apache p50 us | kz p99 us | Apache p99 us | p99 ratio |",
@@ -216,12 +252,31 @@ def report(setup, kz_rounds, ap_rounds, load, floors):
     for k in ("sync_create", "sync_set", "sync_delete"):
         lines.append(f"| {k} | {km[k]['p99_us'] / fl['p99_us']:.2f} | {am[k]['p99_us'] / fl['p99_us']:.2f} |")
     lines.append("")
+    # The round-trip floor: the same client against zkfloor (pwrite + fdatasync + answer, nothing else)
+    # on kz's CPU. No server answers a sync write sooner here, so a p99 ratio below
+    # zkfloor p99 / Apache p99 is out of reach for any server in this run.
+    zm = medians(fl_rounds)
+    what = ("pwrite + fdatasync + answer, no data tree" if setup == "standalone" else
+            "--ensemble: 3 processes that forward, propose, log + fdatasync, ack and commit on 2 of 3, no data tree")
+    lines += [f"round-trip floor: the same client against zkfloor (harness/bench/zkfloor.c, {what}), on kz's CPU, "
+              "one sync phase per round:", "",
+              "| sync op | zkfloor p50 us | zkfloor p99 us | kz p50 / zkfloor p50 | kz p99 / zkfloor p99 | "
+              "best reachable p99 ratio (zkfloor / Apache) |", "|---|---:|---:|---:|---:|---:|"]
+    reach = {}
+    for k in ("sync_create", "sync_set", "sync_delete", "sync_get"):
+        z = zm[k]
+        best = z["p99_us"] / am[k]["p99_us"]
+        reach[k] = round(best, 3)
+        lines.append(f"| {k} | {z['p50_us']:.0f} | {z['p99_us']:.0f} | {km[k]['p50_us'] / z['p50_us']:.2f} | "
+                     f"{km[k]['p99_us'] / z['p99_us']:.2f} | {best:.2f} |")
+    lines.append("")
     per_round = ["ops/s per round (kz | Apache):"]
     for k in km:
         per_round.append(f"- {k}: {', '.join(str(r[k]['ops_s']) for r in kz_rounds)} | "
                          f"{', '.join(str(r[k]['ops_s']) for r in ap_rounds)}")
     lines += per_round + [""]
-    return "\n".join(lines), {"kz": km, "apache": am, "targets": verdicts, "fsync_floor": fl, "fsync_floor_rounds": floors}
+    return "\n".join(lines), {"kz": km, "apache": am, "targets": verdicts, "fsync_floor": fl, "fsync_floor_rounds": floors,
+                               "zkfloor": zm, "best_reachable_p99_ratio": reach}
 
 
 def main():
@@ -248,6 +303,7 @@ def main():
     out = pathlib.Path(a.out or tempfile.mkdtemp(prefix="zk-side-by-side-"))
     out.mkdir(parents=True, exist_ok=True)
     exe = build_client(out)
+    floor_exe = build_floor(out)
     text, summary = [], {}
     for setup in a.setups.split(","):
         if setup not in ("standalone", "ensemble"):
@@ -259,13 +315,17 @@ def main():
             started = kz_all + ap_all
             time.sleep(0.2)
             pins = ", ".join(pinned_cpu(s) for s in kz_all)
+            first = pinned_cpu(kz_all[0])
+            floor_cpu = int(first.split()[1]) if first.startswith("CPU ") else None
+            floor = FloorServer(floor_exe, tmp, floor_cpu, setup == "ensemble")
+            started.append(floor)
             print(f"[{setup}] kz.cpuAffinity={a.kz_cpu_affinity}: {pins}", file=sys.stderr, flush=True)
             summary.setdefault("kz_cpu_affinity", {})[setup] = {"setting": a.kz_cpu_affinity, "servers": pins}
             print(f"[{setup}] kz at {kz_t.hosts}, Apache at {ap_t.hosts}; warm-up", file=sys.stderr, flush=True)
             run_client(exe, kz_t.hosts, ["-n", "2000"])
             run_client(exe, ap_t.hosts, ["-n", "2000"])
             load = os.getloadavg()[0]
-            kz_rounds, ap_rounds, floors = [], [], []
+            kz_rounds, ap_rounds, floors, fl_rounds = [], [], [], []
             for i in range(a.rounds):
                 floors.append(fsync_floor(tmp))
                 print(f"[{setup}] round {i + 1} disk floor: fdatasync p50 {floors[-1]['p50_us']} us, "
@@ -276,7 +336,14 @@ def main():
                     (out / f"{setup}-{name}-{i + 1}.json").write_text(json.dumps(r, indent=1))
                     print(f"[{setup}] round {i + 1} {name}: " +
                           ", ".join(f"{k} {v['ops_s']}/s" for k, v in r.items()), file=sys.stderr, flush=True)
-            t, s = report(setup, kz_rounds, ap_rounds, f"{load:.2f}", floors)
+                r = {k: v for k, v in run_client(exe, floor.hosts, ["-n", str(a.sync_n), "-m", "sync"]).items()
+                     if isinstance(v, dict)}
+                fl_rounds.append(r)
+                (out / f"{setup}-zkfloor-{i + 1}.json").write_text(json.dumps(r, indent=1))
+                print(f"[{setup}] round {i + 1} zkfloor: " +
+                      ", ".join(f"{k} p50 {v['p50_us']} p99 {v['p99_us']} us" for k, v in r.items()),
+                      file=sys.stderr, flush=True)
+            t, s = report(setup, kz_rounds, ap_rounds, f"{load:.2f}", floors, fl_rounds)
             text.append(t)
             summary[setup] = s
         finally:
