@@ -172,6 +172,12 @@ static int flush_out(Conn *c) {
   return 0;
 }
 
+/* Writes every connection's held replies; a client that fails is closed. */
+static void flush_all(void) {
+  for (int i = 0; i < kMaxConns; i++)
+    if (conns[i].fd >= 0 && conns[i].out_len > 0 && flush_out(&conns[i]) < 0) close_conn(&conns[i]);
+}
+
 static int listen_on(int port) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) die("socket");
@@ -371,8 +377,7 @@ static void serve(enum Role role, int client_ls, int quorum_ls, int leader_port)
     /* The client-facing follower answers what the quorum committed before its own sync, as a ZooKeeper
      * follower does; a standalone server answers only after its sync. */
     if (role == kFollowerClients)
-      for (int i = 0; i < kMaxConns; i++)
-        if (conns[i].fd >= 0 && conns[i].out_len > 0 && flush_out(&conns[i]) < 0) close_conn(&conns[i]);
+      flush_all();
     if (to_sync && fdatasync(log_fd) < 0) die("fdatasync");
     if (to_sync && (role == kFollower || role == kFollowerClients)) send_peer(links[0].fd, kAck, appended, NULL, 0);
     if (role == kLeader) { /* commit what a quorum (2 of 3) has made durable: the second highest */
@@ -383,8 +388,7 @@ static void serve(enum Role role, int client_ls, int quorum_ls, int leader_port)
         for (int i = 0; i < 2; i++) send_peer(links[i].fd, kCommit, committed, NULL, 0);
       }
     }
-    for (int i = 0; i < kMaxConns; i++)
-      if (conns[i].fd >= 0 && conns[i].out_len > 0 && flush_out(&conns[i]) < 0) close_conn(&conns[i]);
+    flush_all();
   }
 }
 
