@@ -265,6 +265,7 @@ void Scheduler::switch_to(Fiber* f) {
 
 void Scheduler::switch_out(Fiber* f) {
   KZ_ASSERT(current_ == f);
+  KZ_ASSERT_MSG(f != no_block_fiber_, "fiber '" + f->name + "' blocked inside a section that must not block");
   asan_start(&f->fake_stack, f->caller_bottom, f->caller_size);
   f->caller = std::move(f->caller).resume();
   asan_finish(f->fake_stack, &f->caller_bottom, &f->caller_size);

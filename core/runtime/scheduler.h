@@ -146,6 +146,22 @@ class Scheduler {
   void sleep_for(int64_t duration_ns) { sleep_until(deadline_after(now_ns(), duration_ns)); }
   // Throws Cancelled if the current fiber's group is being killed (a cheap cancellation point).
   void check_cancelled();
+  // A section of the current fiber that must not block (an invariant, asserted: parking, yielding
+  // or sleeping inside it crashes with the fiber's name). Code that runs shared state forward on
+  // whichever fiber got there first (QuorumPeer's inline steps) relies on it to stay atomic.
+  class NoBlockSection {
+   public:
+    explicit NoBlockSection(Scheduler& sched) : sched_(sched), saved_(sched.no_block_fiber_) {
+      sched.no_block_fiber_ = sched.current_;
+    }
+    ~NoBlockSection() { sched_.no_block_fiber_ = saved_; }
+    NoBlockSection(const NoBlockSection&) = delete;
+    NoBlockSection& operator=(const NoBlockSection&) = delete;
+
+   private:
+    Scheduler& sched_;
+    Fiber* saved_;
+  };
 
   // ---- Usable anywhere ----
   // Makes a parked fiber runnable (no-op if it is already runnable or running).
@@ -214,6 +230,7 @@ class Scheduler {
   Driver& driver_;
   TraceSink* trace_ = nullptr;
   Fiber* current_ = nullptr;
+  Fiber* no_block_fiber_ = nullptr;  // inside a NoBlockSection of this fiber (nullptr: none)
   FiberList run_queue_;
   std::vector<TimerSlot> timer_slots_;
   std::vector<uint32_t> free_slots_;

@@ -60,6 +60,50 @@ TEST(Scheduler, SleepAdvancesVirtualTime) {
   EXPECT_EQ(wakes[1], std::make_pair(1, ms_to_ns(30)));
 }
 
+TEST(Scheduler, NoBlockSectionAllowsWakingOthersButNotBlocking) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  Event e(s);
+  std::string trace;
+  g.spawn("waiter", [&] {
+    e.wait();
+    trace += "w";
+  });
+  g.spawn("section", [&] {
+    {
+      Scheduler::NoBlockSection no_block(s);
+      e.set();  // waking another fiber does not block this one
+      trace += "s";
+    }
+    s.yield();  // outside the section: allowed again
+    trace += "y";
+  });
+  s.run_until();
+  EXPECT_EQ(trace, "swy");
+}
+
+TEST(SchedulerDeathTest, BlockingInsideNoBlockSectionCrashesNamingTheFiber) {
+  auto blocks = [](int how) {
+    VirtualDriver d;
+    Scheduler s(d);
+    TaskGroup g(s, "g");
+    g.spawn("stepper", [&] {
+      Scheduler::NoBlockSection no_block(s);
+      if (how == 0) s.yield();
+      if (how == 1) s.sleep_for(ms_to_ns(1));
+      if (how == 2) {
+        Event never(s);
+        never.wait();
+      }
+    });
+    s.run_until();
+  };
+  EXPECT_DEATH(blocks(0), "fiber 'stepper' blocked inside a section that must not block");
+  EXPECT_DEATH(blocks(1), "fiber 'stepper' blocked inside a section that must not block");
+  EXPECT_DEATH(blocks(2), "fiber 'stepper' blocked inside a section that must not block");
+}
+
 TEST(Scheduler, RunUntilStopsAtLimit) {
   VirtualDriver d;
   Scheduler s(d);

@@ -81,21 +81,21 @@ Result<rt::Future<uint64_t>> QuorumPeer::propose(Bytes txn) {
   rt::Promise<uint64_t> promise(*env_.sched);
   rt::Future<uint64_t> future = promise.future();
   proposals_.emplace(zxid, std::move(promise));
-  work_.set();
+  wake_main();
   return future;
 }
 
 Status QuorumPeer::forward(Bytes request) {
   if (!core_) return Status(Code::kUnsupported, "recovering");
   KZ_RETURN_IF_ERROR(core_->forward(std::move(request)));
-  work_.set();
+  wake_main();
   return Status::ok();
 }
 
 Status QuorumPeer::send_to(ServerId peer, Bytes bytes) {
   if (!core_) return Status(Code::kUnsupported, "recovering");
   KZ_RETURN_IF_ERROR(core_->send_to(peer, std::move(bytes)));
-  work_.set();
+  wake_main();
   return Status::ok();
 }
 
@@ -109,7 +109,7 @@ rt::Future<uint64_t> QuorumPeer::sync() {
   uint64_t id = next_sync_id_++;
   syncs_.emplace(id, std::move(promise));
   core_->sync(id);
-  work_.set();
+  wake_main();
   return future;
 }
 
@@ -184,6 +184,9 @@ Status QuorumPeer::run_incarnation() {
   pending_.clear();
   appended_seq_ = flushed_seq_ = 0;
   flush_status_ = Status::ok();
+  inline_status_ = Status::ok();
+  pumping_ = Pump::kNone;
+  main_waiting_ = false;
   flusher_stop_ = false;
   flusher_exited_.reset();
   env_.spawn("zab-flush", [this] { flusher_fiber(); });
@@ -196,12 +199,24 @@ Status QuorumPeer::run_incarnation() {
 
 Status QuorumPeer::serve() {
   for (;;) {
-    KZ_RETURN_IF_ERROR(take_readies());
+    pumping_ = Pump::kMain;
+    Status taken = take_readies();
+    pumping_ = Pump::kNone;
+    KZ_RETURN_IF_ERROR(taken);
     settle_after_ready();
     KZ_RETURN_IF_ERROR(maybe_snapshot());
-    rt::wait_any(*env_.sched, {&inbox_, &work_});
+    {
+      // While it waits here (and only here), readers and the flusher may step the core inline.
+      struct Waiting {
+        bool& flag;
+        explicit Waiting(bool& f) : flag(f) { flag = true; }
+        ~Waiting() { flag = false; }  // also when a kill unwinds the wait
+      } waiting(main_waiting_);
+      rt::wait_any(*env_.sched, {&inbox_, &work_});
+    }
     work_.reset();
     KZ_RETURN_IF_ERROR(flush_status_);
+    KZ_RETURN_IF_ERROR(inline_status_);
     while (std::optional<Input> in = inbox_.try_recv()) {
       if (in->kind == Input::Kind::kMessage) {
         core_->step(in->message);
@@ -211,6 +226,61 @@ Status QuorumPeer::serve() {
     }
     for (; ticks_pending_ > 0; ticks_pending_--) core_->tick();
   }
+}
+
+Status QuorumPeer::take_pipelined_readies(bool* main_needed) {
+  for (;;) {
+    complete_durable();
+    if (!core_->has_ready()) return Status::ok();
+    if (!core_->ready_only_appends()) {
+      *main_needed = true;
+      return Status::ok();
+    }
+    KZ_RETURN_IF_ERROR(start_pipelined());
+  }
+}
+
+bool QuorumPeer::can_pump_inline() const {
+  return main_waiting_ && pumping_ == Pump::kNone && core_ != nullptr && inbox_.size() == 0 &&
+         flush_status_.is_ok() && inline_status_.is_ok();
+}
+
+void QuorumPeer::on_input(Input input) {
+  // Only with nothing queued: a stream's messages are stepped in the order they arrived.
+  if (!can_pump_inline()) {
+    push_input(std::move(input));
+    return;
+  }
+  if (input.kind == Input::Kind::kMessage) {
+    core_->step(input.message);
+  } else {
+    core_->peer_disconnected(input.peer);
+  }
+  pump_inline();
+}
+
+void QuorumPeer::pump_inline() {
+  KZ_ASSERT(can_pump_inline());
+  bool main_needed = false;
+  Status s;
+  {
+    rt::Scheduler::NoBlockSection no_block(*env_.sched);
+    pumping_ = Pump::kInline;
+    s = take_pipelined_readies(&main_needed);
+    pumping_ = Pump::kNone;
+    settle_after_ready();
+  }
+  if (!s.is_ok()) {
+    inline_status_ = s;
+    main_needed = true;
+  }
+  // A snapshot (and the purge after it) may block: the main fiber takes it.
+  if (!snapshot_writing_ && applied_since_snapshot_ >= snapshot_threshold_) main_needed = true;
+  if (main_needed) work_.set();
+}
+
+void QuorumPeer::wake_main() {
+  if (pumping_ != Pump::kInline) work_.set();
 }
 
 Status QuorumPeer::take_readies() {
@@ -317,7 +387,11 @@ void QuorumPeer::flusher_fiber() {
     }
     KZ_ASSERT(target >= flushed_seq_);
     flushed_seq_ = target;
-    work_.set();
+    if (can_pump_inline()) {
+      pump_inline();  // the flushed Readies' messages and acks leave from here
+    } else {
+      work_.set();
+    }
   }
   flusher_exited_.set();
 }
@@ -657,7 +731,7 @@ void QuorumPeer::reader_fiber(std::unique_ptr<io::Stream> stream, uint64_t gener
     }
     Input in;
     in.message = std::move(*m);
-    push_input(std::move(in));
+    on_input(std::move(in));
   }
   stream->close();
   if (quorum && incoming_generation_[from] == generation) {
