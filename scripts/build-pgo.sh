@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds a profile-guided optimised kz into build-pgo/kz, for long simulations (kz sim explore) and
 # the simulator benchmark (harness/bench/sim_speed.sh). Same sources, same behaviour, same trace
-# hashes as build/kz (checked at the end); about a quarter less CPU per simulated run. Takes two
-# builds of kz (~10 minutes on 2 cores), so the test suite does not use it.
+# hashes as build/kz (the end checks the optimised binary against the instrumented one); about a
+# quarter less CPU per simulated run. Takes two builds of kz (~12 minutes on 2 cores), so the test
+# suite does not use it.
 #
 #   scripts/build-pgo.sh            # installs what is missing, then builds build-pgo/kz
 #
@@ -13,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 scripts/install-deps.sh build

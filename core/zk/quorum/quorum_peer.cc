@@ -228,12 +228,12 @@ Status QuorumPeer::serve() {
   }
 }
 
-Status QuorumPeer::take_pipelined_readies(bool* main_needed) {
+Status QuorumPeer::take_pipelined_readies(bool* stopped) {
   for (;;) {
     complete_durable();
     if (!core_->has_ready()) return Status::ok();
     if (!core_->ready_only_appends()) {
-      *main_needed = true;
+      *stopped = true;
       return Status::ok();
     }
     KZ_RETURN_IF_ERROR(start_pipelined());
@@ -285,15 +285,12 @@ void QuorumPeer::wake_main() {
 
 Status QuorumPeer::take_readies() {
   for (;;) {
-    complete_durable();
-    if (!core_->has_ready()) return Status::ok();
-    if (core_->ready_only_appends()) {
-      KZ_RETURN_IF_ERROR(start_pipelined());
-    } else {
-      // Epochs, TRUNC, snapshots: strictly after everything before them is durable and sent.
-      KZ_RETURN_IF_ERROR(drain_pipeline());
-      if (!core_->ready_only_appends()) KZ_RETURN_IF_ERROR(handle_ready(core_->take_ready()));
-    }
+    bool stopped = false;
+    KZ_RETURN_IF_ERROR(take_pipelined_readies(&stopped));
+    if (!stopped) return Status::ok();
+    // Epochs, TRUNC, snapshots: strictly after everything before them is durable and sent.
+    KZ_RETURN_IF_ERROR(drain_pipeline());
+    if (!core_->ready_only_appends()) KZ_RETURN_IF_ERROR(handle_ready(core_->take_ready()));
   }
 }
 

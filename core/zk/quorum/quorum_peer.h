@@ -178,8 +178,9 @@ class QuorumPeer {
   void on_input(Input input);
   bool can_pump_inline() const;
   void pump_inline();
-  // Takes the core's append-only Readies; stops at one that is not (*main_needed = true).
-  Status take_pipelined_readies(bool* main_needed);
+  // Takes (starts) the core's append-only Readies; stops at one that is not (*stopped = true).
+  // take_readies() and the inline pump both run on it.
+  Status take_pipelined_readies(bool* stopped);
   // Asks the main fiber to take what the core has ready, unless an inline pump is running (its
   // loop takes it).
   void wake_main();
