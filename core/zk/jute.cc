@@ -6,7 +6,7 @@
 
 namespace kz::zk {
 
-void JuteWriter::write_bool(bool v) { out_.push_back(v ? 1 : 0); }
+void JuteWriter::grow(size_t n) { out_.resize(std::max({out_.size() * 2, len_ + n, size_t{64}})); }
 
 void JuteWriter::write_buffer(const Buffer& v) {
   if (!v) {
@@ -19,13 +19,13 @@ void JuteWriter::write_buffer(const Buffer& v) {
 void JuteWriter::write_bytes(std::string_view v) {
   KZ_ASSERT(v.size() <= static_cast<size_t>(INT32_MAX));
   write_int(static_cast<int32_t>(v.size()));
-  out_.append(v);
+  write_raw(v);
 }
 
 void JuteWriter::write_string(std::string_view v) { write_bytes(v); }
 
 void JuteWriter::patch_int(size_t offset, int32_t v) {
-  KZ_ASSERT(offset + 4 <= out_.size());
+  KZ_ASSERT(offset + 4 <= len_);
   const auto u = static_cast<uint32_t>(v);
   for (int i = 0; i < 4; i++) out_[offset + i] = static_cast<char>((u >> (24 - 8 * i)) & 0xff);
 }

@@ -65,34 +65,51 @@ T load_be(const char* p) {
 class JuteWriter {
  public:
   // Most records are a few dozen bytes: one allocation up front instead of one per doubling.
-  explicit JuteWriter(size_t reserve = 128) { out_.reserve(reserve); }
-  // Big-endian, appended whole (these two are most of what a reply or txn encodes).
+  explicit JuteWriter(size_t reserve = 128) { out_.resize(reserve); }
+  // Big-endian, stored whole (these two are most of what a reply or txn encodes).
   void write_int(int32_t v) { write_be(v); }
   void write_long(int64_t v) { write_be(v); }
-  void write_bool(bool v);
+  void write_bool(bool v) { write_byte(v ? 1 : 0); }
   void write_buffer(const Buffer& v);
   void write_bytes(std::string_view v);  // a non-null buffer
   void write_string(std::string_view v);  // a non-null ustring
   // Not jute: raw bytes for kz's own formats built from jute pieces (snapshot tags).
-  void write_byte(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void write_byte(uint8_t v) { *room(1) = static_cast<char>(v); }
   // Bytes already in wire form (a fixed-layout record encoded whole).
-  void write_raw(std::string_view v) { out_.append(v); }
+  void write_raw(std::string_view v) {
+    if (!v.empty()) std::memcpy(room(v.size()), v.data(), v.size());
+  }
   // Overwrites 4 bytes at `offset` (e.g. a frame length written as a placeholder).
   void patch_int(size_t offset, int32_t v);
 
-  size_t size() const { return out_.size(); }
-  const std::string& bytes() const { return out_; }
-  std::string take() { return std::move(out_); }
+  size_t size() const { return len_; }
+  const std::string& bytes() {
+    out_.resize(len_);
+    return out_;
+  }
+  std::string take() {
+    out_.resize(len_);
+    len_ = 0;
+    return std::move(out_);
+  }
 
  private:
+  // `out_` is kept at least `len_` long (its tail past `len_` is spare room), so a field is stored
+  // straight into it: std::string::append of 4 bytes was an out-of-line call and a memcpy each.
+  char* room(size_t n) {
+    if (out_.size() - len_ < n) grow(n);
+    char* p = out_.data() + len_;
+    len_ += n;
+    return p;
+  }
+  void grow(size_t n);
   template <typename T>
   void write_be(T v) {
-    char buf[sizeof(T)];
-    store_be(buf, v);
-    out_.append(buf, sizeof(T));
+    store_be(room(sizeof(T)), v);
   }
 
   std::string out_;
+  size_t len_ = 0;
 };
 
 class JuteReader {
