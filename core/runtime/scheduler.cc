@@ -173,7 +173,9 @@ void TaskGroup::resume() {
 
 // ---------------------------------------------------------------- Scheduler
 
-Scheduler::Scheduler(Driver& driver) : driver_(driver), stacks_(new StackPool) {}
+Scheduler::Scheduler(Driver& driver) : driver_(driver), stacks_(new StackPool) {
+  std::fill(std::begin(wheel_head_), std::end(wheel_head_), kNoSlot);
+}
 
 Scheduler::~Scheduler() {
   KZ_ASSERT_MSG(current_ == nullptr, "scheduler destroyed from inside a fiber");
@@ -331,7 +333,14 @@ TimerId Scheduler::new_timer(int64_t deadline_ns, TaskGroup* owner, TimerSlot** 
   s.deadline_ns = deadline_ns;
   s.seq = next_timer_seq_++;
   s.owner = owner;
-  heap_push(HeapEntry{deadline_ns, s.seq, slot});
+  next_known_ = false;
+  const int64_t bucket = std::max(deadline_ns >> kWheelShift, wheel_cursor_);
+  if (bucket - wheel_cursor_ < static_cast<int64_t>(kWheelBuckets)) {
+    wheel_insert(slot, bucket);
+  } else {
+    s.bucket = kNoSlot;
+    heap_push(HeapEntry{deadline_ns, s.seq, slot});
+  }
   timers_live_++;
   *slot_out = &s;
   return TimerId{slot, s.seq};
@@ -369,13 +378,91 @@ bool Scheduler::cancel_timer(TimerId id) {
   if (!id.valid() || id.slot >= timer_slots_.size()) return false;
   TimerSlot& s = timer_slots_[id.slot];
   if (s.seq != id.seq) return false;
+  next_known_ = false;
+  const bool on_wheel = s.bucket != kNoSlot;
+  if (on_wheel) wheel_unlink(id.slot);
   free_slot(id.slot);
-  // Cancelled entries leave the heap lazily. Timeouts are mostly cancelled (a reply came first), so
-  // without this the heap grows to every timeout of the last few seconds and each push and pop pays
-  // for it. Dropping the dead entries keeps it within twice the live timers; the firing order is
-  // (deadline, sequence) either way.
-  if (heap_.size() > 64 && heap_.size() > 2 * timers_live_) compact_heap();
+  // Cancelled entries leave the heap lazily. Without this the heap would grow to every long timeout
+  // of the last few seconds and each push and pop would pay for it. Dropping the dead entries keeps
+  // it within twice its live timers; the firing order is (deadline, sequence) either way.
+  if (!on_wheel && heap_.size() > 64 && heap_.size() > 2 * (timers_live_ - wheel_count_)) compact_heap();
   return true;
+}
+
+void Scheduler::wheel_insert(uint32_t slot, int64_t bucket) {
+  const uint32_t b = static_cast<uint32_t>(bucket) & (kWheelBuckets - 1);
+  TimerSlot& s = timer_slots_[slot];
+  s.bucket = b;
+  // Sorted by (deadline, sequence); the new timer has the largest sequence, so it goes after every
+  // entry with a deadline not later than its own.
+  uint32_t prev = kNoSlot;
+  uint32_t next = wheel_head_[b];
+  while (next != kNoSlot && !slot_before(s, timer_slots_[next])) {
+    prev = next;
+    next = timer_slots_[next].next;
+  }
+  s.prev = prev;
+  s.next = next;
+  if (next != kNoSlot) timer_slots_[next].prev = slot;
+  if (prev != kNoSlot) {
+    timer_slots_[prev].next = slot;
+  } else {
+    wheel_head_[b] = slot;
+    wheel_bits_[b / 64] |= uint64_t{1} << (b % 64);
+  }
+  wheel_count_++;
+}
+
+void Scheduler::wheel_unlink(uint32_t slot) {
+  TimerSlot& s = timer_slots_[slot];
+  KZ_ASSERT(s.bucket != kNoSlot);
+  if (s.next != kNoSlot) timer_slots_[s.next].prev = s.prev;
+  if (s.prev != kNoSlot) {
+    timer_slots_[s.prev].next = s.next;
+  } else {
+    wheel_head_[s.bucket] = s.next;
+    if (s.next == kNoSlot) wheel_bits_[s.bucket / 64] &= ~(uint64_t{1} << (s.bucket % 64));
+  }
+  s.bucket = s.prev = s.next = kNoSlot;
+  wheel_count_--;
+}
+
+uint32_t Scheduler::wheel_first() const {
+  if (wheel_count_ == 0) return kNoSlot;
+  // Circularly from the cursor's bucket: the first bucket that is not empty holds the earliest.
+  const uint32_t start = static_cast<uint32_t>(wheel_cursor_) & (kWheelBuckets - 1);
+  constexpr uint32_t kWords = kWheelBuckets / 64;
+  uint32_t w = start / 64;
+  uint64_t bits = wheel_bits_[w] & (~uint64_t{0} << (start % 64));
+  for (uint32_t i = 0; i <= kWords; i++) {
+    if (bits != 0) return wheel_head_[w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits))];
+    w = (w + 1) % kWords;
+    bits = wheel_bits_[w];
+  }
+  KZ_ASSERT_MSG(false, "timer wheel counts entries but no bucket holds one");
+  return kNoSlot;
+}
+
+uint32_t Scheduler::next_timer(bool* from_wheel) {
+  if (next_known_) {
+    *from_wheel = next_from_wheel_;
+    return next_slot_;
+  }
+  while (!heap_.empty() && timer_slots_[heap_.front().slot].seq != heap_.front().seq) {
+    heap_pop();  // cancelled: discard lazily
+  }
+  const uint32_t w = wheel_first();
+  if (heap_.empty()) {
+    next_from_wheel_ = true;
+    next_slot_ = w;
+  } else {
+    const uint32_t h = heap_.front().slot;
+    next_from_wheel_ = w != kNoSlot && slot_before(timer_slots_[w], timer_slots_[h]);
+    next_slot_ = next_from_wheel_ ? w : h;
+  }
+  next_known_ = true;
+  *from_wheel = next_from_wheel_;
+  return next_slot_;
 }
 
 void Scheduler::heap_push(const HeapEntry& entry) {
@@ -438,12 +525,9 @@ void Scheduler::compact_heap() {
 }
 
 int64_t Scheduler::next_deadline() {
-  while (!heap_.empty()) {
-    const HeapEntry& top = heap_.front();
-    if (timer_slots_[top.slot].seq == top.seq) return top.deadline_ns;
-    heap_pop();  // cancelled: discard lazily
-  }
-  return kNever;
+  bool from_wheel;
+  const uint32_t slot = next_timer(&from_wheel);
+  return slot == kNoSlot ? kNever : timer_slots_[slot].deadline_ns;
 }
 
 bool Scheduler::fire_one_due_timer(int64_t now_ns) {
@@ -453,10 +537,19 @@ bool Scheduler::fire_one_due_timer(int64_t now_ns) {
 }
 
 void Scheduler::fire_top_timer() {
-  HeapEntry top = heap_.front();
-  heap_pop();
-  TimerSlot& s = timer_slots_[top.slot];
-  KZ_ASSERT(s.seq == top.seq);
+  bool from_wheel;
+  const uint32_t slot = next_timer(&from_wheel);
+  KZ_ASSERT(slot != kNoSlot);
+  TimerSlot& s = timer_slots_[slot];
+  const HeapEntry top{s.deadline_ns, s.seq, slot};
+  next_known_ = false;
+  if (from_wheel) {
+    wheel_unlink(slot);
+  } else {
+    heap_pop();
+  }
+  // The cursor follows the timers taken; all later ones are at or past this bucket.
+  wheel_cursor_ = std::max(wheel_cursor_, top.deadline_ns >> kWheelShift);
   // The slot is freed before the callback runs (it may add timers, reusing it): take what it holds.
   ++events_;
   if (s.fn != nullptr) {

@@ -1,9 +1,9 @@
-// The scheduler: one thread, cooperative fibers (Boost.Context), a FIFO run queue and a timer heap
-// ordered by (deadline, sequence). All of kz's logic runs here; a backend `Driver` supplies time and
+// The scheduler: one thread, cooperative fibers (Boost.Context), a FIFO run queue and timers ordered
+// by (deadline, sequence): a wheel for the next ~33 ms, a heap beyond. All of kz's logic runs here; a backend `Driver` supplies time and
 // waits for outside events (sim: jumps time to the next timer; real: epoll).
 //
-// Determinism: the order in which fibers run is decided only by the run queue (FIFO) and the timer
-// heap (deadline, then creation sequence). Fiber and timer ids are sequence numbers, never addresses.
+// Determinism: the order in which fibers run is decided only by the run queue (FIFO) and the timers'
+// order (deadline, then creation sequence), whichever structure holds them. Fiber and timer ids are sequence numbers, never addresses.
 //
 // Fibers belong to a TaskGroup (usually one per node). Killing a group unwinds every fiber it owns:
 // a fiber blocked in a wait gets the `Cancelled` exception thrown from that wait, which unwinds its
@@ -193,20 +193,46 @@ class Scheduler {
     uint64_t arg = 0;
     std::function<void()> callback;  // empty unless added with a std::function
     TaskGroup* owner = nullptr;
+    // On the wheel: its bucket and neighbours there (kNoSlot: none); bucket kNoSlot: on the heap.
+    uint32_t bucket = kNoSlot;
+    uint32_t prev = kNoSlot;
+    uint32_t next = kNoSlot;
   };
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
   struct HeapEntry {
     int64_t deadline_ns;
     uint64_t seq;
     uint32_t slot;
   };
-  // The timer heap is a 4-ary min-heap on (deadline, sequence), a total order (sequences are
-  // unique), so any correct heap fires timers in the same order. Four children per node halve the
-  // depth of a binary heap: a pop, which nearly every timer pays (few are cancelled), moves the
-  // entry it takes from the end down fewer levels.
+  // Timers fire in (deadline, sequence) order, a total order (sequences are unique), whatever
+  // structure holds them. Two structures do:
+  // - The wheel holds the timers due within kWheelBuckets buckets of 2^kWheelShift ns (~33 ms)
+  //   from the cursor: network deliveries, disk latencies, client pacing, timeouts that are
+  //   cancelled before they fire. Each bucket is a list of slots sorted by (deadline, sequence),
+  //   one or two long, with a bit per bucket saying it is not empty; a timer is inserted, cancelled
+  //   (unlinked at once) and taken in a few dozen instructions.
+  // - The heap, a 4-ary min-heap on (deadline, sequence), holds the later ones (session expiry,
+  //   ticks, long timeouts). Cancelled entries leave it lazily.
+  // The next timer is the smaller of the wheel's first entry and the heap's top. The cursor is the
+  // absolute bucket (deadline >> kWheelShift) of the last timer taken, never beyond a wheel entry,
+  // so the wheel's entries always lie in buckets [cursor, cursor + kWheelBuckets): one lap, and
+  // scanning the buckets circularly from the cursor visits them in time order. A deadline already
+  // behind the cursor goes into the cursor's bucket, whose order puts it first.
+  static constexpr int kWheelShift = 15;
+  static constexpr uint32_t kWheelBuckets = 1024;
   static constexpr size_t kHeapArity = 4;
   static bool before(const HeapEntry& a, const HeapEntry& b) {
     return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns : a.seq < b.seq;
   }
+  static bool slot_before(const TimerSlot& a, const TimerSlot& b) {
+    return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns : a.seq < b.seq;
+  }
+  void wheel_insert(uint32_t slot, int64_t bucket);
+  void wheel_unlink(uint32_t slot);
+  uint32_t wheel_first() const;  // the slot of the wheel's earliest timer, or kNoSlot
+  // The slot of the next timer to fire (discarding cancelled heap tops), or kNoSlot; *from_wheel
+  // says where it is.
+  uint32_t next_timer(bool* from_wheel);
   void heap_push(const HeapEntry& entry);
   void heap_pop();  // removes heap_[0]
   void heap_sift_down(size_t hole, HeapEntry entry);
@@ -215,10 +241,11 @@ class Scheduler {
   void switch_out(Fiber* fiber);  // from inside `fiber`: back to whoever resumed it
   void destroy(Fiber* fiber);
   bool fire_one_due_timer(int64_t now_ns);
-  void fire_top_timer();  // REQUIRES: heap_[0] is a live timer (next_deadline() said so)
+  void fire_top_timer();  // REQUIRES: a timer is pending (next_deadline() said so)
   int64_t next_deadline();
   void compact_heap();
-  // Takes a free slot, fills the common fields and pushes it on the heap; the caller sets the callback.
+  // Takes a free slot, fills the common fields and puts it on the wheel or the heap; the caller sets
+  // the callback.
   TimerId new_timer(int64_t deadline_ns, TaskGroup* owner, TimerSlot** slot_out);
   void free_slot(uint32_t slot);
   void kill_group(TaskGroup& group);
@@ -235,6 +262,15 @@ class Scheduler {
   std::vector<TimerSlot> timer_slots_;
   std::vector<uint32_t> free_slots_;
   std::vector<HeapEntry> heap_;
+  uint32_t wheel_head_[kWheelBuckets];
+  uint64_t wheel_bits_[kWheelBuckets / 64] = {};
+  int64_t wheel_cursor_ = 0;
+  size_t wheel_count_ = 0;
+  // next_timer()'s answer until a timer is added, cancelled or taken (the run loop asks up to three
+  // times per timer: is it due, which is it, and again after an idle jump).
+  bool next_known_ = false;
+  bool next_from_wheel_ = false;
+  uint32_t next_slot_ = kNoSlot;
   size_t timers_live_ = 0;
   uint64_t next_timer_seq_ = 1;
   uint64_t next_fiber_id_ = 1;

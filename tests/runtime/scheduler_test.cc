@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -373,6 +374,80 @@ RC_GTEST_PROP(SyncProps, ChannelFifoUnderRandomSchedules, (const std::vector<uin
   RC_ASSERT(!over);
   RC_ASSERT(got.size() == n);
   for (size_t i = 0; i < n; i++) RC_ASSERT(got[i] == i);
+}
+
+// Property: with timers added at every scale (the same instant, past deadlines, within and beyond
+// the wheel's ~33 ms, seconds ahead, never) from inside callbacks as time moves on, and cancelled at
+// random, each timer that fires is the earliest pending one by (deadline, creation order), and
+// exactly the cancelled and never-due ones do not fire.
+RC_GTEST_PROP(SchedulerProps, TimersAtAllScalesFireInReferenceOrder, (const std::vector<uint32_t>& script)) {
+  VirtualDriver d;
+  Scheduler s(d);
+  struct Pending {
+    TimerId id;
+    size_t index;
+  };
+  std::map<std::pair<int64_t, size_t>, Pending> reference;  // (deadline, index) -> timer
+  std::vector<std::pair<int64_t, size_t>> keys;              // index -> key
+  size_t pos = 0;
+  size_t fired = 0;
+  size_t cancelled = 0;
+  bool order_ok = true;
+  std::function<void(size_t)> on_fire;
+  auto add = [&](uint32_t op) {
+    const int64_t now = d.now_ns();
+    const uint32_t mag = op >> 4;
+    int64_t deadline;
+    switch (op % 8) {
+      case 0: deadline = now; break;
+      case 1: deadline = now - static_cast<int64_t>(mag % 100000); break;  // already due
+      case 2: deadline = now + mag % 1000; break;
+      case 3: deadline = now + mag % ms_to_ns(40); break;                  // around the wheel's span
+      case 4: deadline = now + ms_to_ns(30) + mag % ms_to_ns(8); break;    // its edge
+      case 5: deadline = now + mag % ms_to_ns(10000); break;
+      case 6: deadline = (op & 0x8000) ? kNever : now + mag % ms_to_ns(100); break;
+      default: deadline = now + (mag % 64) * (int64_t{1} << 15); break;    // bucket boundaries
+    }
+    const size_t index = keys.size();
+    keys.push_back({deadline, index});
+    const TimerId id = s.add_timer(deadline, [&on_fire, index] { on_fire(index); });
+    reference.emplace(keys.back(), Pending{id, index});
+  };
+  auto step = [&] {
+    // Each timer that fires runs the next op or two of the script: add one or cancel one.
+    for (int n = 0; n < 2 && pos < script.size(); n++) {
+      const uint32_t op = script[pos++];
+      if ((op & 0x30000) == 0x30000 && !reference.empty()) {
+        auto it = reference.begin();
+        std::advance(it, static_cast<long>((op >> 4) % reference.size()));
+        if (!s.cancel_timer(it->second.id)) order_ok = false;
+        reference.erase(it);
+        cancelled++;
+      } else {
+        add(op);
+      }
+    }
+  };
+  on_fire = [&](size_t index) {
+    if (reference.empty() || reference.begin()->first != keys[index]) order_ok = false;
+    if (d.now_ns() < keys[index].first) order_ok = false;  // fired early
+    reference.erase(keys[index]);
+    fired++;
+    step();
+  };
+  for (int i = 0; i < 8; i++) step();
+  s.run_until();
+  RC_ASSERT(order_ok);
+  while (pos < script.size()) step();  // the rest adds and cancels with no time passing
+  for (const auto& [key, p] : reference) {
+    if (key.first != kNever) continue;
+    RC_ASSERT(s.timer_pending(p.id));
+  }
+  s.run_until();
+  RC_ASSERT(order_ok);
+  for (const auto& [key, p] : reference) RC_ASSERT(key.first == kNever);
+  RC_ASSERT(s.timers_pending() == reference.size());
+  RC_ASSERT(fired + cancelled + reference.size() == keys.size());
 }
 
 }  // namespace
