@@ -262,7 +262,34 @@ void Scheduler::switch_to(Fiber* f) {
   f->context = std::move(f->context).resume();
   asan_finish(fake, nullptr, nullptr);
   current_ = prev;
+  run_deferred();
   if (f->state == FiberState::kDone) destroy(f);
+}
+
+Scheduler::Deferred::~Deferred() {
+  if (!armed_) return;
+  std::vector<Deferred*>& armed = sched_.deferred_;
+  armed.erase(std::find(armed.begin(), armed.end(), this));
+}
+
+void Scheduler::Deferred::arm() {
+  if (armed_) return;
+  armed_ = true;
+  owner_ = sched_.current_ != nullptr ? sched_.current_->group : nullptr;
+  sched_.deferred_.push_back(this);
+}
+
+void Scheduler::run_deferred_slow() {
+  // What a deferred callback arms joins the next batch, still before anything else runs.
+  while (!deferred_.empty()) {
+    deferred_running_.swap(deferred_);
+    for (Deferred* d : deferred_running_) {
+      d->armed_ = false;
+      if (d->owner_ != nullptr && d->owner_->killing_) continue;
+      d->fn_(d->ctx_);
+    }
+    deferred_running_.clear();
+  }
 }
 
 void Scheduler::switch_out(Fiber* f) {
@@ -559,12 +586,14 @@ void Scheduler::fire_top_timer() {
     free_slot(top.slot);
     record(kTraceTimerFire, static_cast<uint64_t>(top.deadline_ns), top.seq);
     fn(ctx, arg);
+    run_deferred();
     return;
   }
   std::function<void()> cb = std::move(s.callback);
   free_slot(top.slot);
   record(kTraceTimerFire, static_cast<uint64_t>(top.deadline_ns), top.seq);
   cb();
+  run_deferred();
 }
 
 Scheduler::RunResult Scheduler::run_until(int64_t limit_ns) {

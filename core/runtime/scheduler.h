@@ -163,6 +163,33 @@ class Scheduler {
     Fiber* saved_;
   };
 
+  // Work put off to the end of the current fiber's run: armed while a fiber runs, it runs once that
+  // fiber next gives up the CPU (parks, yields, sleeps or ends), before any other fiber runs or any
+  // timer fires; armed outside a fiber (a timer's callback), it runs when that callback returns.
+  // For work cheaper once per run than once per call, whose delay nothing can observe: QuorumPeer
+  // writes all the frames one run produced for a peer with one write, not one write per frame.
+  // Runs on the scheduler (no current fiber): it must not block. Armed ones run in the order they
+  // were armed; one armed by a fiber whose group is then killed does not run (a crashed server
+  // sends nothing more). The destructor disarms.
+  class Deferred {
+   public:
+    using Fn = void (*)(void* ctx);
+    Deferred(Scheduler& sched, Fn fn, void* ctx) : sched_(sched), fn_(fn), ctx_(ctx) {}
+    ~Deferred();
+    Deferred(const Deferred&) = delete;
+    Deferred& operator=(const Deferred&) = delete;
+    void arm();  // no-op while armed
+    bool armed() const { return armed_; }
+
+   private:
+    friend class Scheduler;
+    Scheduler& sched_;
+    Fn fn_;
+    void* ctx_;
+    TaskGroup* owner_ = nullptr;  // the arming fiber's group (nullptr: armed outside a fiber)
+    bool armed_ = false;
+  };
+
   // ---- Usable anywhere ----
   // Makes a parked fiber runnable (no-op if it is already runnable or running).
   void wake(Fiber* fiber);
@@ -250,6 +277,10 @@ class Scheduler {
   void free_slot(uint32_t slot);
   void kill_group(TaskGroup& group);
   void make_runnable(Fiber* fiber);
+  void run_deferred() {
+    if (!deferred_.empty()) run_deferred_slow();
+  }
+  void run_deferred_slow();
   void record(uint64_t kind, uint64_t a, uint64_t b) {
     if (trace_ != nullptr) trace_->record(kind, a, b);
   }
@@ -259,6 +290,8 @@ class Scheduler {
   Fiber* current_ = nullptr;
   Fiber* no_block_fiber_ = nullptr;  // inside a NoBlockSection of this fiber (nullptr: none)
   FiberList run_queue_;
+  std::vector<Deferred*> deferred_;  // armed, in arming order
+  std::vector<Deferred*> deferred_running_;  // run_deferred_slow()'s batch (kept for its capacity)
   std::vector<TimerSlot> timer_slots_;
   std::vector<uint32_t> free_slots_;
   std::vector<HeapEntry> heap_;

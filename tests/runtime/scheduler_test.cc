@@ -176,6 +176,70 @@ TEST(Scheduler, KillFromAnotherGroupsFiber) {
   EXPECT_EQ(progress, 1000);
 }
 
+// Deferred work runs once per arming, when the arming fiber gives up the CPU and before any other
+// fiber runs; armed in a timer's callback, right after that callback.
+TEST(SchedulerDeferred, RunsWhenTheArmingFiberParksBeforeAnyOtherFiber) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup g(s, "g");
+  std::string trace;
+  struct Ctx {
+    std::string* trace;
+  } ctx{&trace};
+  Scheduler::Deferred flush(s, [](void* c) { *static_cast<Ctx*>(c)->trace += 'F'; }, &ctx);
+  g.spawn("a", [&] {
+    trace += 'a';
+    flush.arm();
+    flush.arm();  // once per run, however often armed
+    trace += 'a';
+    EXPECT_TRUE(flush.armed());
+    s.yield();  // F here, before b
+    EXPECT_FALSE(flush.armed());
+    trace += 'a';
+    flush.arm();
+    s.sleep_for(ms_to_ns(1));  // F here too
+    trace += 'a';
+  });
+  g.spawn("b", [&] { trace += 'b'; });
+  s.add_timer(ms_to_ns(1) / 2, [&] {
+    trace += 't';
+    flush.arm();  // runs after this callback, before the next fiber or timer
+  });
+  EXPECT_EQ(s.run_until(), Scheduler::RunResult::kQuiescent);
+  EXPECT_EQ(trace, "aaFbaFtFa");
+}
+
+TEST(SchedulerDeferred, ArmedInAKilledFiberDoesNotRunAndDestructorDisarms) {
+  VirtualDriver d;
+  Scheduler s(d);
+  TaskGroup victim(s, "victim");
+  int runs = 0;
+  Scheduler::Deferred flush(s, [](void* c) { ++*static_cast<int*>(c); }, &runs);
+  struct ArmOnUnwind {
+    Scheduler::Deferred* d;
+    ~ArmOnUnwind() { d->arm(); }  // e.g. a send from a destructor while the crash unwinds
+  };
+  Event never(s);
+  victim.spawn("worker", [&] {
+    ArmOnUnwind guard{&flush};
+    never.wait();
+  });
+  s.run_until(ms_to_ns(1));
+  EXPECT_EQ(runs, 0);
+  victim.kill();
+  EXPECT_EQ(runs, 0);  // a crashed node sends nothing more
+  EXPECT_FALSE(flush.armed());
+  {
+    auto* gone = new Scheduler::Deferred(s, [](void* c) { ++*static_cast<int*>(c); }, &runs);
+    victim.spawn("arm-then-free", [&] {
+      gone->arm();
+      delete gone;  // disarmed: nothing dangles
+    });
+  }
+  s.run_until();
+  EXPECT_EQ(runs, 0);
+}
+
 TEST(Scheduler, PauseHoldsWakeupsAndResumeReleasesThem) {
   VirtualDriver d;
   Scheduler s(d);

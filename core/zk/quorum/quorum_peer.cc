@@ -23,6 +23,8 @@ struct QuorumPeer::Link {
   rt::Channel<Bytes> queue;
   std::unique_ptr<io::Stream> stream;
   bool writing = false;  // the writer fiber holds a frame taken from the queue (until it is written)
+  // Frames of this fiber's run not yet written (see enqueue()); on dirty_links_ while not empty.
+  Bytes out;
 };
 
 QuorumPeer::QuorumPeer(io::Env env, QuorumConfig config, StateMachine& state_machine)
@@ -34,7 +36,8 @@ QuorumPeer::QuorumPeer(io::Env env, QuorumConfig config, StateMachine& state_mac
       flush_wanted_(*env_.sched),
       flusher_exited_(*env_.sched),
       snapshot_idle_(*env_.sched),
-      serving_event_(*env_.sched) {
+      serving_event_(*env_.sched),
+      flush_links_(*env_.sched, [](void* self) { static_cast<QuorumPeer*>(self)->flush_links(); }, this) {
   snapshot_idle_.set();
   KZ_ASSERT_MSG(config_.server(config_.my_id) != nullptr, fmt::format("myid {} is not a server.N", config_.my_id));
   KZ_ASSERT(config_.tick_time_ms > 0);
@@ -611,27 +614,58 @@ void QuorumPeer::enqueue(const Message& m) {
   auto it = links_.find({m.to, is_election_message(m.type) ? Channel::kElection : Channel::kQuorum});
   KZ_ASSERT(it != links_.end());
   Link& link = *it->second;
-  // Encoded into a buffer kept across calls: a frame written whole here needs no allocation; one
-  // that must be queued moves the buffer out (the next call starts a new one).
-  Bytes& frame = send_scratch_;
-  frame.clear();
-  encode_message(m, frame);
-  if (link.stream && !link.writing && link.queue.size() == 0 && !env_.buggify("zk.quorum.slow_send")) {
-    // Nothing queued and nobody writing: write the frame here rather than wake the link's writer
-    // fiber for it. try_write_some never blocks, so the main fiber never waits for a slow peer;
-    // what the stream does not take now goes to the queue, ahead of anything sent later (frame
-    // order on the stream is unchanged). A write error is left to the writer, which meets it on
-    // its next write and reconnects, as before.
-    Result<size_t> n = link.stream->try_write_some(frame);
-    if (n.is_ok()) {
-      if (*n == frame.size()) return;
-      frame.erase(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(*n));
-    }
+  if (!flush_links_.armed() && !dirty_links_.empty()) {
+    // The last run's flush did not happen (its fiber's group was killed): what it gathered is gone.
+    for (Link* l : dirty_links_) l->out.clear();
+    dirty_links_.clear();
   }
+  if (link.stream && !link.writing && link.queue.size() == 0 && !env_.buggify("zk.quorum.slow_send")) {
+    // Nothing queued and nobody writing: the frame joins the others this fiber's run produced for
+    // the peer, written with one write when the run ends (flush_links) rather than one write, or a
+    // wake of the link's writer fiber, per frame. A busy leader's batch of PROPOSALs and COMMITs to
+    // a follower, or a follower's ACKs, leave as one write: the same bytes in the same order, and
+    // nothing else runs in between, so no peer can tell.
+    if (link.out.empty()) dirty_links_.push_back(&link);
+    encode_message(m, link.out);
+    flush_links_.arm();
+    return;
+  }
+  // Behind queued frames (or a slow send): to the writer fiber, after whatever this run had already
+  // gathered for the link (frame order on the stream is unchanged).
+  if (size_t gathered = link.out.size(); gathered > 0 && !link.queue.try_send(std::move(link.out))) {
+    env_.log.warn(kComponent, "send queue to server {} full: dropping {} bytes of frames", m.to, gathered);
+  }
+  link.out.clear();
+  Bytes frame;
+  encode_message(m, frame);
   if (!link.queue.try_send(std::move(frame))) {
     // A peer this far behind will see a gap in its session and resynchronise.
     env_.log.warn(kComponent, "send queue to server {} full: dropping {}", m.to, msg_type_name(m.type));
   }
+}
+
+void QuorumPeer::flush_links() {
+  for (Link* link : dirty_links_) {
+    Bytes& out = link->out;
+    if (out.empty()) continue;  // moved to the queue by a later enqueue
+    if (link->stream && !link->writing && link->queue.size() == 0) {
+      // try_write_some never blocks: the main fiber never waits for a slow peer. What the stream
+      // does not take now goes to the (empty) queue, so the writer finishes it before anything
+      // sent later. A write error is left to the writer, which meets it on its next write and
+      // reconnects.
+      Result<size_t> n = link->stream->try_write_some(out);
+      if (n.is_ok() && *n == out.size()) {
+        out.clear();
+        continue;
+      }
+      if (n.is_ok()) out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*n));
+    }
+    if (size_t left = out.size(); !link->queue.try_send(std::move(out))) {
+      env_.log.warn(kComponent, "send queue to server {} full: dropping {} bytes of frames", link->peer, left);
+    }
+    out.clear();
+  }
+  dirty_links_.clear();
 }
 
 void QuorumPeer::ticker_fiber() {

@@ -168,6 +168,7 @@ class QuorumPeer {
   void writer_fiber(Link* link);
   void ticker_fiber();
   void enqueue(const Message& m);
+  void flush_links();  // writes what enqueue() gathered (flush_links_, at the end of a fiber's run)
   void push_input(Input input);
   // Inline steps. A message or a completed fsync is handled on the fiber that brings it (a quorum
   // reader, the flusher) when the main fiber is idle in serve() and nothing is queued for it: the
@@ -201,7 +202,6 @@ class QuorumPeer {
   bool main_waiting_ = false;
   Status inline_status_;  // an error met by an inline pump ends the incarnation (on the main fiber)
   PendingRing pending_;
-  Bytes send_scratch_;  // enqueue()'s frame buffer, reused
   uint64_t appended_seq_ = 0;  // Readies with appends started this incarnation
   uint64_t flushed_seq_ = 0;   // ... of which a completed fsync covers the first flushed_seq_
   Status flush_status_;        // a failed fsync ends the incarnation
@@ -227,6 +227,10 @@ class QuorumPeer {
   std::map<uint64_t, rt::Promise<uint64_t>> syncs_;
   std::function<void(ServerId, const Bytes&)> on_forwarded_;
   std::function<void(const Bytes&)> on_message_;
+  // Links with frames gathered during the current fiber's run, and the deferred call that writes
+  // them when the run ends. Last: destroyed (disarmed) before the links.
+  std::vector<Link*> dirty_links_;
+  rt::Scheduler::Deferred flush_links_;
 };
 
 }  // namespace kz::zk::quorum
