@@ -185,6 +185,7 @@ Status QuorumPeer::run_incarnation() {
   }
   ticks_pending_ = 0;
   pending_.clear();
+  pending_sent_ = 0;
   appended_seq_ = flushed_seq_ = 0;
   flush_status_ = Status::ok();
   inline_status_ = Status::ok();
@@ -197,6 +198,7 @@ Status QuorumPeer::run_incarnation() {
   stop_flusher();  // it may be inside log_->flush(): the log must outlive it
   wait_snapshot_write();  // the snapshot store and this peer must outlive it too
   pending_.clear();
+  pending_sent_ = 0;
   return s;
 }
 
@@ -343,8 +345,11 @@ Status QuorumPeer::start_pipelined() {
 }
 
 void QuorumPeer::send_pending_messages() {
-  for (size_t i = 0; i < pending_.size(); i++) {
-    Pending& p = pending_[i];
+  // The first pending_sent_ Readies have sent all their messages: start after them. (Scanning from
+  // the front each time was quadratic: a follower's Readies of PROPOSALs carry no message, its ACKs
+  // come with advance(), so thousands of them may wait for one fsync, and this runs per input.)
+  for (; pending_sent_ < pending_.size(); pending_sent_++) {
+    Pending& p = pending_[pending_sent_];
     size_t allowed = p.flush_seq <= flushed_seq_ ? p.ready.messages.size() : p.early;
     for (; p.sent < allowed; p.sent++) enqueue(p.ready.messages[p.sent]);
     if (p.sent < p.ready.messages.size()) return;  // later Readies' messages wait behind these
@@ -355,7 +360,9 @@ void QuorumPeer::complete_durable() {
   send_pending_messages();
   while (!pending_.empty() && pending_.front().flush_seq <= flushed_seq_) {
     KZ_ASSERT(pending_.front().sent == pending_.front().ready.messages.size());
+    KZ_ASSERT(pending_sent_ > 0);  // a durable Ready sent everything, so it lies in that prefix
     pending_.pop_front();
+    pending_sent_--;
     core_->advance();
   }
 }

@@ -202,6 +202,7 @@ class QuorumPeer {
   bool main_waiting_ = false;
   Status inline_status_;  // an error met by an inline pump ends the incarnation (on the main fiber)
   PendingRing pending_;
+  size_t pending_sent_ = 0;  // how many of pending_'s oldest Readies have sent all their messages
   uint64_t appended_seq_ = 0;  // Readies with appends started this incarnation
   uint64_t flushed_seq_ = 0;   // ... of which a completed fsync covers the first flushed_seq_
   Status flush_status_;        // a failed fsync ends the incarnation
