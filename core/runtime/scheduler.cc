@@ -424,7 +424,7 @@ void Scheduler::wheel_insert(uint32_t slot, int64_t bucket) {
   // entry with a deadline not later than its own.
   uint32_t prev = kNoSlot;
   uint32_t next = wheel_head_[b];
-  while (next != kNoSlot && !slot_before(s, timer_slots_[next])) {
+  while (next != kNoSlot && !before(s, timer_slots_[next])) {
     prev = next;
     next = timer_slots_[next].next;
   }
@@ -484,7 +484,7 @@ uint32_t Scheduler::next_timer(bool* from_wheel) {
     next_slot_ = w;
   } else {
     const uint32_t h = heap_.front().slot;
-    next_from_wheel_ = w != kNoSlot && slot_before(timer_slots_[w], timer_slots_[h]);
+    next_from_wheel_ = w != kNoSlot && before(timer_slots_[w], timer_slots_[h]);
     next_slot_ = next_from_wheel_ ? w : h;
   }
   next_known_ = true;

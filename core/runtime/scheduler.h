@@ -248,10 +248,9 @@ class Scheduler {
   static constexpr int kWheelShift = 15;
   static constexpr uint32_t kWheelBuckets = 1024;
   static constexpr size_t kHeapArity = 4;
-  static bool before(const HeapEntry& a, const HeapEntry& b) {
-    return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns : a.seq < b.seq;
-  }
-  static bool slot_before(const TimerSlot& a, const TimerSlot& b) {
+  // The firing order, for heap entries and timer slots alike (both carry deadline_ns and seq).
+  template <class T>
+  static bool before(const T& a, const T& b) {
     return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns : a.seq < b.seq;
   }
   void wheel_insert(uint32_t slot, int64_t bucket);

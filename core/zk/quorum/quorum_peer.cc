@@ -185,7 +185,6 @@ Status QuorumPeer::run_incarnation() {
   }
   ticks_pending_ = 0;
   pending_.clear();
-  pending_sent_ = 0;
   appended_seq_ = flushed_seq_ = 0;
   flush_status_ = Status::ok();
   inline_status_ = Status::ok();
@@ -198,7 +197,6 @@ Status QuorumPeer::run_incarnation() {
   stop_flusher();  // it may be inside log_->flush(): the log must outlive it
   wait_snapshot_write();  // the snapshot store and this peer must outlive it too
   pending_.clear();
-  pending_sent_ = 0;
   return s;
 }
 
@@ -313,6 +311,9 @@ QuorumPeer::Pending& QuorumPeer::PendingRing::push_back() {
 
 void QuorumPeer::PendingRing::pop_front() {
   KZ_ASSERT(count_ > 0);
+  // clear() drops Readies that never sent (an incarnation's end); otherwise the front is durable,
+  // so it sent everything and lies in the prefix.
+  if (fully_sent > 0) fully_sent--;
   Pending& p = front();
   Ready& r = p.ready;  // emptied, capacity kept for the slot's next use
   r.storage.clear();
@@ -345,11 +346,8 @@ Status QuorumPeer::start_pipelined() {
 }
 
 void QuorumPeer::send_pending_messages() {
-  // The first pending_sent_ Readies have sent all their messages: start after them. (Scanning from
-  // the front each time was quadratic: a follower's Readies of PROPOSALs carry no message, its ACKs
-  // come with advance(), so thousands of them may wait for one fsync, and this runs per input.)
-  for (; pending_sent_ < pending_.size(); pending_sent_++) {
-    Pending& p = pending_[pending_sent_];
+  for (; pending_.fully_sent < pending_.size(); pending_.fully_sent++) {
+    Pending& p = pending_[pending_.fully_sent];
     size_t allowed = p.flush_seq <= flushed_seq_ ? p.ready.messages.size() : p.early;
     for (; p.sent < allowed; p.sent++) enqueue(p.ready.messages[p.sent]);
     if (p.sent < p.ready.messages.size()) return;  // later Readies' messages wait behind these
@@ -360,9 +358,8 @@ void QuorumPeer::complete_durable() {
   send_pending_messages();
   while (!pending_.empty() && pending_.front().flush_seq <= flushed_seq_) {
     KZ_ASSERT(pending_.front().sent == pending_.front().ready.messages.size());
-    KZ_ASSERT(pending_sent_ > 0);  // a durable Ready sent everything, so it lies in that prefix
+    KZ_ASSERT(pending_.fully_sent > 0);  // a durable Ready sent everything, so it lies in that prefix
     pending_.pop_front();
-    pending_sent_--;
     core_->advance();
   }
 }
@@ -639,10 +636,7 @@ void QuorumPeer::enqueue(const Message& m) {
   }
   // Behind queued frames (or a slow send): to the writer fiber, after whatever this run had already
   // gathered for the link (frame order on the stream is unchanged).
-  if (size_t gathered = link.out.size(); gathered > 0 && !link.queue.try_send(std::move(link.out))) {
-    env_.log.warn(kComponent, "send queue to server {} full: dropping {} bytes of frames", m.to, gathered);
-  }
-  link.out.clear();
+  if (!link.out.empty()) queue_gathered(link);
   Bytes frame;
   encode_message(m, frame);
   if (!link.queue.try_send(std::move(frame))) {
@@ -667,12 +661,17 @@ void QuorumPeer::flush_links() {
       }
       if (n.is_ok()) out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*n));
     }
-    if (size_t left = out.size(); !link->queue.try_send(std::move(out))) {
-      env_.log.warn(kComponent, "send queue to server {} full: dropping {} bytes of frames", link->peer, left);
-    }
-    out.clear();
+    queue_gathered(*link);
   }
   dirty_links_.clear();
+}
+
+void QuorumPeer::queue_gathered(Link& link) {
+  size_t bytes = link.out.size();
+  if (!link.queue.try_send(std::move(link.out))) {
+    env_.log.warn(kComponent, "send queue to server {} full: dropping {} bytes of frames", link.peer, bytes);
+  }
+  link.out.clear();
 }
 
 void QuorumPeer::ticker_fiber() {

@@ -119,10 +119,14 @@ class QuorumPeer {
     Pending& front() { return (*this)[0]; }
     // A new slot at the back, its Ready empty (with capacity from earlier use).
     Pending& push_back();
-    void pop_front();
+    void pop_front();  // REQUIRES: the front is in the fully sent prefix
     void clear() {
       while (!empty()) pop_front();
     }
+    // How many of the oldest Readies have sent all their messages (send_pending_messages starts
+    // after them; scanning from the front each time was quadratic: a follower's PROPOSAL Readies
+    // carry no message, its ACKs come with advance(), so thousands may wait for one fsync).
+    size_t fully_sent = 0;
 
    private:
     std::vector<Pending> slots_;  // a power of two in size
@@ -168,6 +172,7 @@ class QuorumPeer {
   void writer_fiber(Link* link);
   void ticker_fiber();
   void enqueue(const Message& m);
+  void queue_gathered(Link& link);  // link.out to the writer fiber's queue (emptied either way)
   void flush_links();  // writes what enqueue() gathered (flush_links_, at the end of a fiber's run)
   void push_input(Input input);
   // Inline steps. A message or a completed fsync is handled on the fiber that brings it (a quorum
@@ -202,7 +207,6 @@ class QuorumPeer {
   bool main_waiting_ = false;
   Status inline_status_;  // an error met by an inline pump ends the incarnation (on the main fiber)
   PendingRing pending_;
-  size_t pending_sent_ = 0;  // how many of pending_'s oldest Readies have sent all their messages
   uint64_t appended_seq_ = 0;  // Readies with appends started this incarnation
   uint64_t flushed_seq_ = 0;   // ... of which a completed fsync covers the first flushed_seq_
   Status flush_status_;        // a failed fsync ends the incarnation
